@@ -1,0 +1,8 @@
+select
+    promotion_id,
+    promotion_name,
+    category,
+    discount_pct,
+    starts_on,
+    ends_on
+from {{ ref('stg_pim__promotions') }}

@@ -1,0 +1,2 @@
+select product_id, category, list_price
+from {{ source('catalog', 'products') }}

@@ -1,0 +1,14 @@
+"""The `mesh` command: one entry point for domain teams, consumers and CI."""
+
+import typer
+
+from mesh_platform.cli import build, inspect, ui
+
+app = typer.Typer(
+    help="Data-mesh domain product framework: build, inspect and serve the mesh.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+build.register(app)
+inspect.register(app)
+ui.register(app)

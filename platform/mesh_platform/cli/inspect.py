@@ -1,0 +1,70 @@
+"""`mesh validate` and `mesh ports`: check descriptors, list what is published."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mesh_platform.settings import mesh_paths
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    """Output formats of listing commands."""
+
+    table = "table"
+    json = "json"
+
+
+def validate_cmd() -> None:
+    """Validate every domain and product descriptor; exit 2 on any error."""
+    from mesh_platform.spec.loader import load_mesh
+
+    paths = mesh_paths()
+    domains, errors = load_mesh(paths.domains)
+    for error in errors:
+        err_console.print(f"[red]error[/] {error}", highlight=False, soft_wrap=True)
+    if errors:
+        err_console.print(f"{len(errors)} error(s) in the mesh's descriptors")
+        raise typer.Exit(2)
+    products = sum(len(d.products) for d in domains.values())
+    console.print(f"[green]valid[/]: {len(domains)} domains, {products} products")
+
+
+def ports_cmd(fmt: Format = typer.Option(Format.table, "--format", help="table or json")) -> None:
+    """List every published output port and its current snapshot."""
+    from mesh_platform.ports import list_ports
+
+    paths = mesh_paths()
+    snapshots = list_ports(paths.lake)
+    rows = [
+        {"domain": s.domain, "product": s.product, "version": s.version, "path": s.path,
+         "rows": s.rows, "published_at": s.published_at, "snapshot_id": s.snapshot_id}
+        for s in snapshots
+    ]  # fmt: skip
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"output ports in {paths.lake}")
+    for col in ("domain", "product", "version", "rows", "published_at", "path"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["domain"], r["product"], f"v{r['version']}", f"{r['rows']:,}",
+                      r["published_at"], r["path"])  # fmt: skip
+    console.print(table)
+    if not rows:
+        console.print("no port published yet: run `mesh up`")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the inspection commands to the app."""
+    app.command("validate")(validate_cmd)
+    app.command("ports")(ports_cmd)
+
+

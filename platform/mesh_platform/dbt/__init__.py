@@ -1,0 +1,1 @@
+"""dbt integration: project preparation, the mesh translator and the dbt asset factory."""

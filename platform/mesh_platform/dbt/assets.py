@@ -1,0 +1,108 @@
+"""The dbt asset factory: one step builds the domain with dbt, then publishes its output ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtProject, dbt_assets
+
+from mesh_platform import ports
+from mesh_platform.dbt.project import MeshDbtCli, run_target_path
+from mesh_platform.dbt.translator import MeshTranslator
+from mesh_platform.settings import MeshPaths
+from mesh_platform.spec.loader import Domain
+from mesh_platform.warehouse import DuckDBWarehouse
+
+DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation
+
+
+def _model_relations(manifest: dict[str, Any]) -> dict[str, str]:
+    """dbt model name -> fully qualified relation, for models materialised as tables."""
+    return {
+        node["name"]: node["relation_name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "table"
+    }
+
+
+class DomainBuild:
+    """Runs one domain's dbt build and publishes the port models it produced."""
+
+    def __init__(self, domain: Domain, paths: MeshPaths, project: DbtProject, translator: MeshTranslator):
+        self.domain, self.paths, self.project, self.translator = domain, paths, project, translator
+        self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name))
+
+    def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
+        """Build, then publish every port whose model was built; fail the step on any error."""
+        self.warehouse.path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB won't create it
+        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(self.project.project_dir))
+        target = run_target_path(self.project, context.run.run_id)
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
+        # Drain dbt completely first: DuckDB lets no other process open the file while dbt writes.
+        events = list(invocation.stream())
+        relations = _model_relations(invocation.manifest)
+        built = [self._model_of(context, e) for e in events if isinstance(e, dg.Output)]
+        tables = [relations[m] for m in built if m in relations]
+        counts = self.warehouse.row_counts(tables) if tables else {}
+        failures: list[str] = []
+        for event in events:
+            if isinstance(event, dg.Output):
+                model = self._model_of(context, event)
+                extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0)}
+                if model in self.translator.ports:
+                    published = self._publish(context, model, relations[model], failures)
+                    if published is None:
+                        continue  # no materialisation for a port that was not published
+                    extra |= published
+                event = event.with_metadata({**event.metadata, **extra})
+            yield event
+        if not invocation.is_successful():
+            error = invocation.get_error()
+            failures.append(f"dbt build failed: {error or 'see the logs'} (dbt logs in {target})")
+        if failures:
+            raise dg.Failure(description="; ".join(failures))
+
+    def _model_of(self, context: dg.AssetExecutionContext, event: dg.Output) -> str:
+        return context.asset_key_for_output(event.output_name).path[-1]
+
+    def _publish(
+        self, context: dg.AssetExecutionContext, model: str, relation: str, failures: list[str]
+    ) -> dict[str, Any] | None:
+        _, port = self.translator.ports[model]
+        ref = ports.PortRef(self.domain.name, port.name, port.version)
+        try:
+            snap = ports.publish(
+                self.paths.lake, ref,
+                write=lambda folder: self.warehouse.export_parquet(relation, folder),
+                run_id=context.run.run_id,
+            )  # fmt: skip
+        except ports.AuditFailed as exc:
+            failures.append(str(exc))
+            return None
+        context.log.info(f"published {ref.relative_dir} snapshot {snap.snapshot_id} ({snap.rows} rows)")
+        return {
+            "dagster/uri": dg.MetadataValue.path(snap.path),
+            "dagster/row_count": snap.rows,
+            "mesh/snapshot_id": snap.snapshot_id,
+            "mesh/published_at": snap.published_at,
+        }
+
+
+def build_dbt_assets(domain: Domain, paths: MeshPaths, project: DbtProject) -> dg.AssetsDefinition:
+    """The @dbt_assets definition of a domain: every model, one step, ports published inside it."""
+    translator = MeshTranslator(domain)
+    build = DomainBuild(domain, paths, project, translator)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        name=f"{domain.name}_dbt_build",
+        op_tags={"mesh/domain": domain.name},
+    )
+    def _domain_dbt_build(context):  # no hint: postponed annotations are strings to Dagster
+        yield from build.run(context)
+
+    return _domain_dbt_build

@@ -1,0 +1,83 @@
+"""A domain's dbt project: manifest prepared ahead (only when stale) and a fast dbt CLI resource."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+from functools import cached_property
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
+
+_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*")
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+class MeshDbtCli(DbtCliResource):
+    """DbtCliResource that knows dbt's version without running `dbt --version` (4.5 s measured)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for pattern in _SOURCE_GLOBS:
+        for path in project_dir.glob(pattern):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project_dir: Path) -> bool:
+    """True when target/manifest.json is missing or older than any dbt source file."""
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return True
+    return manifest.stat().st_mtime < _newest_source_mtime(project_dir)
+
+
+def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
+    """Run `dbt parse` when the manifest is stale, so code locations load without parsing.
+
+    dbt runs in this process (dbtRunner): its ~4 s of imports are paid once however many
+    projects are prepared, instead of once per `dbt parse` subprocess.
+
+    Returns:
+        True when a parse ran.
+
+    Raises:
+        RuntimeError: dbt parse failed; the message names the project and dbt's error.
+    """
+    if not force and not manifest_is_stale(project_dir):
+        return False
+    from dbt.cli.main import dbtRunner
+
+    args = ["parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
+    return True
+
+
+def domain_dbt_project(project_dir: Path) -> DbtProject:
+    """The DbtProject of a domain, with its manifest prepared when stale."""
+    project_dir = Path(project_dir).resolve()
+    prepare_manifest(project_dir)
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+
+
+def run_target_path(project: DbtProject, run_id: str) -> Path:
+    """A target folder for one run, seeded with the prepared partial-parse state.
+
+    dagster-dbt gives each invocation a fresh target folder, which makes dbt re-parse the whole
+    project; copying partial_parse.msgpack keeps the run's parse incremental.
+    """
+    target = project.project_dir / "target" / f"run-{run_id[:8]}"
+    target.mkdir(parents=True, exist_ok=True)
+    state = project.project_dir / "target" / PARTIAL_PARSE
+    if state.exists():
+        shutil.copy2(state, target / PARTIAL_PARSE)
+    return target

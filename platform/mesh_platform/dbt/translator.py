@@ -1,0 +1,90 @@
+"""Maps dbt resources to mesh asset keys, owners, tags and kinds; port sources to producer keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from mesh_platform.spec.loader import Domain
+from mesh_platform.spec.models import OutputPort, ProductSpec
+
+PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
+
+
+def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
+    """dbt model name -> (product, output port) for every port the domain publishes."""
+    return {
+        port.model: (product, port)
+        for product in domain.products.values()
+        for port in product.output_ports
+    }
+
+
+def source_port(props: Mapping[str, Any]) -> str | None:
+    """The 'domain/product' port a dbt source reads, if it is a port and not a landing file."""
+    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
+    return meta.get(PORT_META_KEY)
+
+
+class MeshTranslator(DagsterDbtTranslator):
+    """Asset keys are [domain, name]; a port source maps to its producer's key across locations."""
+
+    def __init__(self, domain: Domain):
+        super().__init__(DagsterDbtTranslatorSettings(enable_code_references=True))
+        self.domain = domain
+        self.ports = port_models(domain)
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """[producer domain, product] for port sources, [domain, landing, source, table] else."""
+        if dbt_resource_props["resource_type"] == "source":
+            port = source_port(dbt_resource_props)
+            if port:
+                return dg.AssetKey(port.split("/"))
+            source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
+            return dg.AssetKey([self.domain.name, "landing", source, table])
+        return dg.AssetKey([self.domain.name, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The domain is the group."""
+        return self.domain.name
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        """Product owners for port models, domain owners otherwise."""
+        found = self.ports.get(dbt_resource_props.get("name", ""))
+        return self.domain.owners_of(found[0]) if found else list(self.domain.spec.owners)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The product descriptor's description for ports, dbt's otherwise."""
+        found = self.ports.get(dbt_resource_props.get("name", ""))
+        return found[0].description if found else super().get_description(dbt_resource_props)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        """Domain, layer and, for ports, visibility and tier."""
+        tags = {"mesh/domain": self.domain.name}
+        name = dbt_resource_props.get("name", "")
+        found = self.ports.get(name)
+        if found:
+            product, port = found
+            tags |= {"mesh/port": port.visibility, "mesh/tier": product.tier,
+                     "mesh/product": product.name}  # fmt: skip
+        tags["mesh/layer"] = "staging" if name.startswith("stg_") else "mart"
+        return {**super().get_tags(dbt_resource_props), **tags}
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """dbt's spec plus the parquet kind and the port's location for output ports."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        found = self.ports.get(manifest.get("nodes", {}).get(unique_id, {}).get("name", ""))
+        if not found:
+            return spec
+        port = found[1]
+        rel = f"lake/{self.domain.name}/{port.name}/v{port.version}/current"
+        return spec.merge_attributes(
+            kinds={"parquet"},
+            metadata={"mesh/port_location": dg.MetadataValue.text(rel),
+                      "mesh/port_version": dg.MetadataValue.int(port.version)},  # fmt: skip
+        )

@@ -1,0 +1,98 @@
+"""Where things live: project root, MESH_HOME and the environment dbt and Dagster need."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# platform/mesh_platform -> project root (the package is installed editable from the repo).
+DEFAULT_PROJECT_ROOT = PACKAGE_DIR.parents[1]
+
+# dbt asks the package registry for its latest version and sends usage stats unless told not to;
+# both cost seconds per invocation and fail offline.
+_QUIET_DBT_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_VERSION_CHECK": "false",
+    "DO_NOT_TRACK": "1",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+}
+
+
+@dataclass(frozen=True)
+class MeshPaths:
+    """The filesystem layout of one mesh: the repo (code) and MESH_HOME (runtime state)."""
+
+    root: Path
+    home: Path
+
+    @property
+    def domains(self) -> Path:
+        """Folder with one sub-folder per domain."""
+        return self.root / "domains"
+
+    @property
+    def contracts(self) -> Path:
+        """Folder of ODCS contracts, one sub-folder per domain."""
+        return self.root / "contracts"
+
+    @property
+    def dagster_project(self) -> Path:
+        """Folder with workspace.yaml and dagster.yaml."""
+        return self.root / "dagster_project"
+
+    @property
+    def landing(self) -> Path:
+        """Landing zone where source systems drop their files."""
+        return self.home / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        """Folder of the private per-domain DuckDB files."""
+        return self.home / "warehouse"
+
+    @property
+    def lake(self) -> Path:
+        """Root of the published output ports."""
+        return self.home / "lake"
+
+    @property
+    def dagster_home(self) -> Path:
+        """DAGSTER_HOME: the Dagster instance (runs, event log)."""
+        return self.home / "dagster"
+
+    @property
+    def lineage(self) -> Path:
+        """OpenLineage events and the lineage store."""
+        return self.home / "lineage"
+
+    @property
+    def registry(self) -> Path:
+        """Model registry."""
+        return self.home / "registry"
+
+    def warehouse_file(self, domain: str) -> Path:
+        """The private DuckDB file of one domain."""
+        return self.warehouse / f"{domain}.duckdb"
+
+
+def project_root() -> Path:
+    """The repository root, overridable with MESH_PROJECT_ROOT (tests use a copy of the repo)."""
+    return Path(os.environ.get("MESH_PROJECT_ROOT", DEFAULT_PROJECT_ROOT)).resolve()
+
+
+def mesh_paths() -> MeshPaths:
+    """Resolve the current mesh paths from the environment and export them for child processes."""
+    root = project_root()
+    home = Path(os.environ.get("MESH_HOME") or root / ".mesh").resolve()
+    configure_environment(home)
+    return MeshPaths(root=root, home=home)
+
+
+def configure_environment(home: Path) -> None:
+    """Export MESH_HOME, DAGSTER_HOME and dbt's quiet flags so every child process agrees."""
+    os.environ["MESH_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    for key, value in _QUIET_DBT_ENV.items():
+        os.environ.setdefault(key, value)

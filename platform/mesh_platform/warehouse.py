@@ -1,0 +1,45 @@
+"""The adapter boundary to a domain's private warehouse (DuckDB here; another engine plugs in here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+
+class Warehouse(Protocol):
+    """What the platform needs from a domain warehouse after dbt has built it."""
+
+    def export_parquet(self, relation: str, folder: Path) -> None:
+        """Write a relation as Parquet file(s) into a folder."""
+        ...
+
+    def row_counts(self, relations: list[str]) -> dict[str, int]:
+        """Rows of each relation."""
+        ...
+
+
+class DuckDBWarehouse:
+    """A domain's DuckDB file, opened only while no dbt process holds it."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path))
+
+    def export_parquet(self, relation: str, folder: Path) -> None:
+        """COPY a relation to ``folder/part-0.parquet`` (zstd)."""
+        target = Path(folder) / "part-0.parquet"
+        with self._connect() as con:
+            con.execute(f"COPY (SELECT * FROM {relation}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+    def row_counts(self, relations: list[str]) -> dict[str, int]:
+        """Count rows of each relation in one connection."""
+        counts: dict[str, int] = {}
+        with self._connect() as con:
+            for rel in relations:
+                row = con.execute(f"SELECT count(*) FROM {rel}").fetchone()
+                counts[rel] = int(row[0]) if row else 0
+        return counts
