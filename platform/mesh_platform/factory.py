@@ -1,4 +1,4 @@
-"""build_domain_definitions(domain_dir): everything a domain's code location needs, from its descriptors."""
+"""build_domain_definitions(domain_dir): a code location built from its descriptors."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     Returns:
         Definitions with the domain's dbt assets (ports published inside their step) and its
         landing sources, run in-process so a run pays Python's start-up once.
+
     """
     path = Path(domain_path).resolve()
     domain = load_domain(path if path.is_dir() else path.parent)

@@ -1,13 +1,17 @@
-"""`mesh up`: materialise every domain in dependency order through Dagster, recorded in the instance."""
+"""`mesh up`: materialise every domain in dependency order, runs recorded in the instance."""
 
 from __future__ import annotations
 
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from mesh_platform.settings import MeshPaths
+
+# The run's events still go to the instance (and the UI) in full; only the console stays readable.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -64,7 +68,7 @@ def materialize_domain(domain_dir, instance, trigger: str = "mesh up") -> Domain
     defs = build_domain_definitions(domain_dir)
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(
-        instance=instance, raise_on_error=False, tags={"mesh/trigger": trigger}
+        run_config=_QUIET, instance=instance, raise_on_error=False, tags={"mesh/trigger": trigger}
     )
     return _summarise(domain_dir.name, result, time.perf_counter() - started)
 
@@ -74,39 +78,54 @@ def run_mesh(
     only: list[str] | None = None,
     on_start: Callable[[str], None] | None = None,
     on_done: Callable[[DomainResult], None] | None = None,
+    workers: int = 1,
 ) -> list[DomainResult]:
-    """Materialise the mesh domain by domain, producers first; a failed producer skips its consumers.
+    """Materialise the mesh, producers before consumers, independent domains side by side.
+
+    A domain starts as soon as every domain whose ports it reads has succeeded; a failed producer
+    skips its consumers, so they never build on missing or stale data.
 
     Returns:
-        One result per domain that ran, in the order they ran.
+        One result per domain, in the order they finished.
+
     """
     import dagster as dg
 
-    from mesh_platform.spec.crosscheck import domain_dependencies, domain_order
+    from mesh_platform.spec.crosscheck import domain_dependencies
     from mesh_platform.spec.loader import load_mesh
 
     domains, _ = load_mesh(paths.domains)
-    deps = domain_dependencies(domains)
+    wanted = [d for d in domains if not only or d in only]
+    deps = {d: domain_dependencies(domains)[d] & set(wanted) for d in wanted}
     ensure_instance(paths)
     results: list[DomainResult] = []
-    failed: set[str] = set()
-    with dg.DagsterInstance.get() as instance:
-        for name in domain_order(domains):
-            if only and name not in only:
-                continue
-            if deps[name] & failed:
-                failed.add(name)
-                skipped = DomainResult(name, "-", False, 0.0, error="skipped: an upstream domain failed")
-                results.append(skipped)
-                if on_done:
-                    on_done(skipped)
-                continue
-            if on_start:
-                on_start(name)
-            result = materialize_domain(domains[name].path, instance)
-            if not result.success:
-                failed.add(name)
-            results.append(result)
-            if on_done:
-                on_done(result)
+
+    def finish(result: DomainResult) -> None:
+        results.append(result)
+        if on_done:
+            on_done(result)
+
+    with dg.DagsterInstance.get() as instance, ThreadPoolExecutor(workers) as pool:
+        pending, running = set(wanted), {}
+        while pending or running:
+            done = {r.domain for r in results if r.success}
+            failed = {r.domain for r in results if not r.success}
+            for name in sorted(pending):
+                if deps[name] & failed:
+                    pending.discard(name)
+                    finish(
+                        DomainResult(
+                            name, "-", False, 0.0, error="skipped: an upstream domain failed"
+                        )
+                    )
+                elif deps[name] <= done and len(running) < workers:
+                    pending.discard(name)
+                    if on_start:
+                        on_start(name)
+                    running[pool.submit(materialize_domain, domains[name].path, instance)] = name
+            if running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    running.pop(future)
+                    finish(future.result())
     return results

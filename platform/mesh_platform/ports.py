@@ -1,12 +1,12 @@
-"""Output ports: immutable Parquet snapshots published with write-audit-publish, the only door between domains.
+"""Output ports: immutable Parquet snapshots, published write-audit-publish; the domains' only door.
 
 Layout of one port: ``<lake>/<domain>/<product>/v<major>/``
   ``snapshots/<id>/part-*.parquet`` + ``_snapshot.json``  immutable snapshots
   ``current`` -> ``snapshots/<id>``                      the pointer consumers follow
   ``_staging/<id>/``                                      candidates being written or audited
   ``_rejected/<id>/``                                     candidates that failed their audit
-The pointer is a relative symlink swapped with ``os.replace``: one atomic rename, so a reader sees the
-old snapshot or the new one, never a mix, and a failure before the swap changes nothing.
+The pointer is a relative symlink swapped with ``os.replace``: one atomic rename, so a reader
+sees the old snapshot or the new one, never a mix, and a failure before the swap changes nothing.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ class AuditFailed(Exception):
 
     def __init__(self, ref: PortRef, reason: str, kept_at: Path):
         self.ref, self.reason, self.kept_at = ref, reason, kept_at
-        super().__init__(f"{ref.relative_dir}: not published: {reason} (candidate kept at {kept_at})")
+        super().__init__(
+            f"{ref.relative_dir}: not published: {reason} (candidate kept at {kept_at})"
+        )
 
 
 def port_dir(lake: Path, ref: PortRef) -> Path:
@@ -104,6 +106,7 @@ def publish(
 
     Raises:
         AuditFailed: the audit refused the candidate; the current snapshot is untouched.
+
     """
     base = port_dir(lake, ref)
     snapshot_id = new_snapshot_id()
@@ -123,7 +126,9 @@ def publish(
                         count_rows(staging), datetime.now(UTC).isoformat(), run_id)  # fmt: skip
     (staging / SNAPSHOT_META).write_text(json.dumps(asdict(snapshot), indent=2))
     final.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(staging, final)  # same filesystem: atomic, and the snapshot is complete before it is visible
+    os.rename(
+        staging, final
+    )  # same filesystem: atomic, and the snapshot is complete before it is visible
     _switch_current(base, snapshot_id)
     _prune(base)
     return snapshot

@@ -93,6 +93,6 @@ def mesh_paths() -> MeshPaths:
 def configure_environment(home: Path) -> None:
     """Export MESH_HOME, DAGSTER_HOME and dbt's quiet flags so every child process agrees."""
     os.environ["MESH_HOME"] = str(home)
-    os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")  # all runtime state lives in MESH_HOME
     for key, value in _QUIET_DBT_ENV.items():
         os.environ.setdefault(key, value)

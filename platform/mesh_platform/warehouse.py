@@ -1,4 +1,4 @@
-"""The adapter boundary to a domain's private warehouse (DuckDB here; another engine plugs in here)."""
+"""Adapter boundary to a domain's private warehouse (DuckDB here; other engines plug in here)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ class DuckDBWarehouse:
         """COPY a relation to ``folder/part-0.parquet`` (zstd)."""
         target = Path(folder) / "part-0.parquet"
         with self._connect() as con:
-            con.execute(f"COPY (SELECT * FROM {relation}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(
+                f"COPY (SELECT * FROM {relation}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+            )
 
     def row_counts(self, relations: list[str]) -> dict[str, int]:
         """Count rows of each relation in one connection."""

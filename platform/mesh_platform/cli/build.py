@@ -23,7 +23,9 @@ def _generate(paths: MeshPaths, scale: float, seed: int) -> None:
 
         summary = generate(paths.landing, scale=scale, seed=seed, progress=progress)
     rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
-    console.print(f"[green]generated[/] scale {scale} seed {seed} in {summary.seconds:.1f}s: {rows}")
+    console.print(
+        f"[green]generated[/] scale {scale} seed {seed} in {summary.seconds:.1f}s: {rows}"
+    )
 
 
 def _prepare(paths: MeshPaths) -> None:
@@ -33,7 +35,9 @@ def _prepare(paths: MeshPaths) -> None:
         started = time.perf_counter()
         if prepare_manifest(domain_dir):
             name = domain_dir.parent.name
-            console.print(f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s")
+            console.print(
+                f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s"
+            )
 
 
 def generate_cmd(
@@ -49,14 +53,20 @@ def prepare_cmd() -> None:
     _prepare(mesh_paths())
 
 
+def _status(result) -> str:
+    return "[green]ok[/]" if result.success else "[red]failed[/]"
+
+
 def _summary_table(results) -> Table:
     table = Table(title="mesh up")
     for col in ("domain", "status", "assets", "ports published (rows)", "checks", "seconds"):
         table.add_column(col)
     for r in results:
-        status = "[green]ok[/]" if r.success else "[red]failed[/]"
+        status = _status(r)
         ports = ", ".join(f"{p} ({n:,})" for p, n in r.ports.items()) or "-"
-        checks = f"{r.checks_passed} passed" + (f", {r.checks_failed} failed" if r.checks_failed else "")
+        checks = f"{r.checks_passed} passed" + (
+            f", {r.checks_failed} failed" if r.checks_failed else ""
+        )
         table.add_row(r.domain, status, str(r.materialized), ports, checks, f"{r.seconds:.1f}")
     return table
 
@@ -78,15 +88,15 @@ def up_cmd(
         paths,
         only=domain or None,
         on_start=lambda d: console.print(f"[bold]{d}[/]: materialising ..."),
-        on_done=lambda r: console.print(
-            f"[bold]{r.domain}[/]: {'[green]ok[/]' if r.success else '[red]failed[/]'} in {r.seconds:.1f}s"
-        ),
+        on_done=lambda r: console.print(f"[bold]{r.domain}[/]: {_status(r)} in {r.seconds:.1f}s"),
     )
     console.print(_summary_table(results))
     for r in results:
         if r.error:
             console.print(f"[red]{r.domain}[/]: {r.error}", highlight=False)
-    console.print(f"total {time.perf_counter() - started:.1f}s; runs recorded in {paths.dagster_home}")
+    console.print(
+        f"total {time.perf_counter() - started:.1f}s; runs recorded in {paths.dagster_home}"
+    )
     if not all(r.success for r in results):
         raise typer.Exit(1)
 

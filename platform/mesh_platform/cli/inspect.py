@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from rich.console import Console
@@ -15,7 +15,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats of listing commands."""
 
     table = "table"
@@ -66,5 +66,3 @@ def register(app: typer.Typer) -> None:
     """Add the inspection commands to the app."""
     app.command("validate")(validate_cmd)
     app.command("ports")(ports_cmd)
-
-

@@ -1,4 +1,4 @@
-"""`mesh ui`: the Dagster webserver and daemon for the mesh's workspace, stopped cleanly on a signal."""
+"""`mesh ui`: Dagster webserver and daemon for the workspace, stopped cleanly on a signal."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -18,8 +18,8 @@ from mesh_platform.warehouse import DuckDBWarehouse
 DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation
 
 
-def _model_relations(manifest: dict[str, Any]) -> dict[str, str]:
-    """dbt model name -> fully qualified relation, for models materialised as tables."""
+def _model_relations(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Dbt model name -> fully qualified relation, for models materialised as tables."""
     return {
         node["name"]: node["relation_name"]
         for node in manifest["nodes"].values()
@@ -30,14 +30,17 @@ def _model_relations(manifest: dict[str, Any]) -> dict[str, str]:
 class DomainBuild:
     """Runs one domain's dbt build and publishes the port models it produced."""
 
-    def __init__(self, domain: Domain, paths: MeshPaths, project: DbtProject, translator: MeshTranslator):
+    def __init__(
+        self, domain: Domain, paths: MeshPaths, project: DbtProject, translator: MeshTranslator
+    ):
         self.domain, self.paths, self.project, self.translator = domain, paths, project, translator
         self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name))
 
     def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
         """Build, then publish every port whose model was built; fail the step on any error."""
         self.warehouse.path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB won't create it
-        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(self.project.project_dir))
+        # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
+        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(self.project.project_dir))  # pyright: ignore[reportArgumentType]
         target = run_target_path(self.project, context.run.run_id)
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
         # Drain dbt completely first: DuckDB lets no other process open the file while dbt writes.
@@ -81,7 +84,9 @@ class DomainBuild:
         except ports.AuditFailed as exc:
             failures.append(str(exc))
             return None
-        context.log.info(f"published {ref.relative_dir} snapshot {snap.snapshot_id} ({snap.rows} rows)")
+        context.log.info(
+            f"published {ref.relative_dir} snapshot {snap.snapshot_id} ({snap.rows} rows)"
+        )
         return {
             "dagster/uri": dg.MetadataValue.path(snap.path),
             "dagster/row_count": snap.rows,

@@ -15,7 +15,7 @@ PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer
 
 
 def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
-    """dbt model name -> (product, output port) for every port the domain publishes."""
+    """Dbt model name -> (product, output port) for every port the domain publishes."""
     return {
         port.model: (product, port)
         for product in domain.products.values()
@@ -76,7 +76,7 @@ class MeshTranslator(DagsterDbtTranslator):
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
-        """dbt's spec plus the parquet kind and the port's location for output ports."""
+        """Dbt's spec plus the parquet kind and the port's location for output ports."""
         spec = super().get_asset_spec(manifest, unique_id, project)
         found = self.ports.get(manifest.get("nodes", {}).get(unique_id, {}).get("name", ""))
         if not found:
@@ -85,6 +85,8 @@ class MeshTranslator(DagsterDbtTranslator):
         rel = f"lake/{self.domain.name}/{port.name}/v{port.version}/current"
         return spec.merge_attributes(
             kinds={"parquet"},
-            metadata={"mesh/port_location": dg.MetadataValue.text(rel),
-                      "mesh/port_version": dg.MetadataValue.int(port.version)},  # fmt: skip
+            metadata={
+                "mesh/port_location": dg.MetadataValue.text(rel),
+                "mesh/port_version": dg.MetadataValue.int(port.version),
+            },  # fmt: skip
         )

@@ -72,6 +72,7 @@ def domain_order(domains: dict[str, Domain]) -> list[str]:
 
     Raises:
         graphlib.CycleError: when domains read each other's ports in a cycle.
+
     """
     sorter = TopologicalSorter(domain_dependencies(domains))
     return [d for d in sorter.static_order() if d in domains]

@@ -1,4 +1,4 @@
-"""Read domain.yaml and products/*.yaml into validated specs, collecting errors per file and field."""
+"""Read domain.yaml and products/*.yaml into validated specs; errors name file and field."""
 
 from __future__ import annotations
 
@@ -92,6 +92,7 @@ def load_domain(domain_dir: Path, errors: list[SpecError] | None = None) -> Doma
 
     Raises:
         SpecErrors: when ``errors`` is None and anything is invalid.
+
     """
     own: list[SpecError] = []
     domain_dir = Path(domain_dir).resolve()
@@ -120,6 +121,7 @@ def load_mesh(domains_dir: Path) -> tuple[dict[str, Domain], list[SpecError]]:
 
     Returns:
         The domains that loaded, and every error found (empty when the mesh is valid).
+
     """
     from mesh_platform.spec.crosscheck import check_mesh
 

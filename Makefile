@@ -1,0 +1,48 @@
+# Two commands on a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
+# Both bootstrap uv and the locked environment (uv.lock) themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+# Use uv from PATH if present, else install the pinned version for this user through pip.
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+SCALE ?= 1
+export MESH_HOME ?= $(CURDIR)/.mesh
+
+.PHONY: bootstrap demo up ui test test-fast lint fmt bench clean
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --quiet
+
+demo: bootstrap
+	$(UV) run mesh validate
+	$(UV) run mesh up --scale $(SCALE)
+	$(UV) run mesh ports
+	@echo "Now: '$(UV) run mesh ui' and open http://127.0.0.1:3000"
+
+ui: bootstrap
+	$(UV) run mesh ui
+
+lint: bootstrap
+	$(UV) run ruff check platform tests domains bench
+	$(UV) run ruff format --check platform tests domains bench
+	$(UV) run pyright
+
+fmt: bootstrap
+	$(UV) run ruff format platform tests domains bench
+	$(UV) run ruff check --fix platform tests domains bench
+
+# Everything CI runs: lint, types, descriptors, fast and slow (integration) tests.
+test: lint
+	$(UV) run mesh validate
+	$(UV) run pytest -m "slow or not slow"
+
+# The quick loop while developing: unit tests only.
+test-fast: bootstrap
+	$(UV) run pytest
+
+bench: bootstrap
+	$(UV) run python bench/bench_mesh_up.py --scales 1,10
+
+clean:
+	rm -rf .mesh domains/*/dbt/target domains/*/dbt/logs

@@ -1,0 +1,5 @@
+"""Allow `python -m mesh_platform.cli`."""
+
+from mesh_platform.cli import app
+
+app()

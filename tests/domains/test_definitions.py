@@ -1,0 +1,73 @@
+"""Every domain's code location loads, with the keys, owners, tags and cross-domain deps of the mesh."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from mesh_platform.dbt.project import prepare_manifest
+from mesh_platform.factory import build_domain_definitions
+
+from tests.conftest import REPO
+
+DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dict[str, dg.Definitions]:
+    for name in DOMAINS:
+        prepare_manifest(REPO / "domains" / name / "dbt")
+    return {name: build_domain_definitions(REPO / "domains" / name) for name in DOMAINS}
+
+
+def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
+    graph = defs.resolve_asset_graph()
+    return {key: graph.get(key).to_asset_spec() for key in graph.get_all_asset_keys()}
+
+
+@pytest.mark.parametrize("name", DOMAINS)
+def test_code_location_loads(definitions, name):
+    dg.Definitions.validate_loadable(definitions[name])
+    specs = _specs(definitions[name])
+    own = [k for k in specs if k.path[0] == name]
+    assert own, f"{name} defines no assets"
+    assert all(specs[k].group_name == name for k in own)
+
+
+@pytest.mark.parametrize(
+    ("domain", "port"),
+    [("customers", "customer_profiles"), ("catalog", "products"), ("sales", "order_lines"),
+     ("sales", "daily_revenue"), ("web", "product_interactions"),
+     ("personalization", "customer_features")],
+)  # fmt: skip
+def test_port_assets_carry_owner_tags_and_kinds(definitions, domain, port):
+    spec = _specs(definitions[domain])[dg.AssetKey([domain, port])]
+    assert f"team:{domain}" in spec.owners
+    assert spec.tags["mesh/port"] == "public"
+    assert spec.tags["mesh/domain"] == domain
+    assert {"dbt", "duckdb", "parquet"} <= set(spec.kinds)
+    assert spec.description and "output port" not in spec.description.lower()[:3]
+    assert spec.metadata["mesh/port_location"].value == f"lake/{domain}/{port}/v1/current"
+
+
+def test_consumer_depends_on_producer_keys_across_locations(definitions):
+    specs = _specs(definitions["personalization"])
+    deps = {
+        d.asset_key for d in specs[dg.AssetKey(["personalization", "stg_sales__order_lines"])].deps
+    }
+    assert deps == {dg.AssetKey(["sales", "order_lines"])}
+    # The producer's asset is not redefined by the consumer: it stays external to the location.
+    own_keys = {k for k in specs if k.path[0] == "personalization"}
+    assert dg.AssetKey(["sales", "order_lines"]) not in own_keys
+
+
+def test_sales_reads_catalog_port_not_its_warehouse(definitions):
+    specs = _specs(definitions["sales"])
+    stg = specs[dg.AssetKey(["sales", "stg_catalog__products"])]
+    assert {d.asset_key for d in stg.deps} == {dg.AssetKey(["catalog", "products"])}
+
+
+def test_landing_sources_are_external_assets(definitions):
+    specs = _specs(definitions["web"])
+    landing = specs[dg.AssetKey(["web", "landing", "tracking", "events"])]
+    assert "json" in landing.kinds
+    assert "landing/web/events_*.jsonl" in landing.metadata["mesh/landing_location"].value
