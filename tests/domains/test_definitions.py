@@ -1,4 +1,4 @@
-"""Every domain's code location loads, with the keys, owners, tags and cross-domain deps of the mesh."""
+"""Every code location loads with the keys, owners, tags and cross-domain deps of the mesh."""
 
 from __future__ import annotations
 

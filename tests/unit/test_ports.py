@@ -1,4 +1,4 @@
-"""Output ports: write-audit-publish is atomic; failures anywhere leave the current snapshot as it was."""
+"""Output ports: write-audit-publish is atomic; a failure anywhere leaves the current snapshot."""
 
 from __future__ import annotations
 
