@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import typer
 
 from mesh_platform.settings import mesh_paths
 
+STOP_GRACE_SECONDS = 30
+
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_groups(procs: list[subprocess.Popen], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM each child's process group (the code servers it spawned too), SIGKILL stragglers."""
+    for proc in procs:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        while time.monotonic() < deadline and _group_alive(proc.pid):
+            proc.poll()  # reap the leader so the group can empty
+            time.sleep(0.2)
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def ui_cmd(
@@ -26,28 +53,23 @@ def ui_cmd(
     paths = mesh_paths()
     ensure_instance(paths)
     workspace = str(paths.dagster_project / "workspace.yaml")
-    procs = [
-        subprocess.Popen([_bin("dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)]),
-        subprocess.Popen([_bin("dagster-daemon"), "run", "-w", workspace]),
+    commands = [
+        [_bin("dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)],
+        [_bin("dagster-daemon"), "run", "-w", workspace],
     ]
+    # Own process groups: a stop reaches the gRPC code servers they spawn, and nothing outlives us.
+    procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
     typer.echo(f"Dagster UI on http://{host}:{port} (MESH_HOME={paths.home}); Ctrl-C stops it")
-
-    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    code = 0
-    for proc in procs:
-        try:
-            code = code or (proc.wait(timeout=None) if proc.poll() is None else proc.returncode)
-        except KeyboardInterrupt:
-            stop(None, None)
-    for proc in procs:
-        proc.wait()
-    raise typer.Exit(0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code)
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
+    while not stopping and all(p.poll() is None for p in procs):
+        time.sleep(0.5)
+    crashed = [p for p in procs if p.poll() not in (None, 0)]
+    stop_groups(procs)
+    if crashed and not stopping:
+        typer.echo(f"{crashed[0].args[0]} exited with {crashed[0].returncode}", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

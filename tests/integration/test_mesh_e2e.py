@@ -1,0 +1,194 @@
+"""End to end: `mesh up` builds and publishes the mesh; `mesh ui` serves it over GraphQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO, env_with
+
+pytestmark = pytest.mark.slow
+
+MESH = [sys.executable, "-m", "mesh_platform.cli"]
+PORTS = {
+    ("customers", "customer_profiles"), ("catalog", "products"), ("catalog", "promotions"),
+    ("sales", "order_lines"), ("sales", "daily_revenue"), ("web", "product_interactions"),
+    ("personalization", "customer_features"),
+}  # fmt: skip
+LOCATIONS = {"customers", "catalog", "sales", "web", "personalization"}
+
+
+def mesh(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*MESH, *args], capture_output=True, text=True, timeout=timeout,
+        env=env_with(MESH_HOME=str(home), COLUMNS="200"), cwd=REPO,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e") / "mesh"
+
+
+@pytest.fixture(scope="module")
+def first_up(home):
+    proc = mesh(home, "up", "--scale", "0.1")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc
+
+
+def ports_json(home: Path) -> dict[tuple[str, str], dict]:
+    proc = mesh(home, "ports", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return {(p["domain"], p["product"]): p for p in json.loads(proc.stdout)}
+
+
+def test_mesh_up_publishes_every_port(first_up, home):
+    for domain in LOCATIONS:
+        assert domain in first_up.stdout
+    listed = ports_json(home)
+    assert set(listed) == PORTS
+    for port in listed.values():
+        assert {"domain", "product", "version", "path", "rows", "published_at"} <= set(port)
+        assert port["version"] == 1 and port["rows"] > 0
+        assert Path(port["path"]).is_relative_to(home / "lake" / port["domain"])
+        parquet = list(Path(port["path"]).glob("*.parquet"))
+        rows = duckdb.sql(f"select count(*) from read_parquet({[str(p) for p in parquet]})")
+        assert rows.fetchall()[0][0] == port["rows"]
+
+
+def test_features_are_computed_from_the_other_domains_ports(first_up, home):
+    lake = home / "lake"
+    con = duckdb.connect()
+
+    def port(domain, product):
+        return f"read_parquet('{lake}/{domain}/{product}/v1/current/*.parquet')"
+
+    def one(sql: str):
+        return con.sql(sql).fetchall()[0]
+
+    features = one(
+        f"select count(*), sum(orders_total) from {port('personalization', 'customer_features')}"
+    )
+    profiles = one(f"select count(*) from {port('customers', 'customer_profiles')}")[0]
+    lines = port("sales", "order_lines")
+    orders = one(f"select count(distinct order_id) from {lines} where status <> 'cancelled'")[0]
+    assert features[0] == profiles  # one feature row per published profile
+    assert features[1] == orders  # every purchased order in the sales port is counted once
+
+
+def test_consumer_never_opens_another_domains_warehouse(first_up, home):
+    con = duckdb.connect(str(home / "warehouse" / "personalization.duckdb"), read_only=True)
+    tables = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
+    con.close()
+    assert "customer_features" in tables and "order_lines" not in tables
+    run_dirs = sorted((REPO / "domains/personalization/dbt/target").glob("run-*"))
+    compiled = "\n".join(p.read_text() for p in run_dirs[-1].rglob("run/**/*.sql"))
+    assert "lake/sales/order_lines/v1/current" in compiled
+    assert ".duckdb" not in compiled
+
+
+def test_second_run_publishes_new_snapshots_and_breaks_nothing(first_up, home):
+    before = ports_json(home)
+    proc = mesh(home, "up")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    after = ports_json(home)
+    for key, port in after.items():
+        assert port["path"] != before[key]["path"]  # a new immutable snapshot ...
+        assert port["rows"] == before[key]["rows"]  # ... of the same data
+        assert Path(before[key]["path"]).exists()  # the old one is still readable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+LOCATIONS_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
+  name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+EDGE_QUERY = """{ assetNodeOrError(assetKey: {path: ["sales", "order_lines"]}) {
+  ... on AssetNode { dependedByKeys { path } } } }"""
+RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for_locations(port: int, proc: subprocess.Popen, deadline: float) -> list[dict]:
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "mesh ui exited early"
+        try:
+            entries = _graphql(port, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
+            if len(entries) == len(LOCATIONS) and all(e["loadStatus"] == "LOADED" for e in entries):
+                return entries
+        except OSError:
+            pass
+        time.sleep(2)
+    raise AssertionError("code locations did not load in time")
+
+
+def test_ui_serves_locations_edges_and_run_history(first_up, home):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*MESH, "ui", "--port", str(port)], env=env_with(MESH_HOME=str(home)), cwd=REPO,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        entries = _wait_for_locations(port, proc, time.monotonic() + 300)
+        assert {e["name"] for e in entries} == LOCATIONS
+        assert all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries)
+        edge = _graphql(port, EDGE_QUERY)["assetNodeOrError"]["dependedByKeys"]
+        assert ["personalization", "stg_sales__order_lines"] in [k["path"] for k in edge]
+        runs = _graphql(port, RUNS_QUERY)["runsOrError"]["results"]
+        assert len([r for r in runs if r["status"] == "SUCCESS"]) >= len(LOCATIONS)
+        spawned = _descendants(proc.pid)
+        assert len(spawned) >= 2 + len(LOCATIONS)  # webserver, daemon and code servers
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=90)
+    assert code == 0
+    assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives `mesh ui`
