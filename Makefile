@@ -12,7 +12,9 @@ export MESH_HOME ?= $(CURDIR)/.mesh
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	@$(UV) sync --frozen --quiet
+	@# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every dbt/Dagster process would otherwise
+	@# recompile its imports (measured: dbt + dagster imports 6.5 s -> 3.7 s).
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: bootstrap
 	$(UV) run mesh validate

@@ -28,7 +28,8 @@ def _generate(paths: MeshPaths, scale: float, seed: int) -> None:
     )
 
 
-def _prepare(paths: MeshPaths) -> None:
+def prepare_manifests(paths: MeshPaths) -> None:
+    """Parse every domain's dbt project whose manifest is stale, reporting each parse."""
     from mesh_platform.dbt.project import prepare_manifest
 
     for domain_dir in sorted(paths.domains.glob("*/dbt")):
@@ -50,7 +51,7 @@ def generate_cmd(
 
 def prepare_cmd() -> None:
     """Parse every domain's dbt project whose manifest is stale (done ahead, not at load time)."""
-    _prepare(mesh_paths())
+    prepare_manifests(mesh_paths())
 
 
 def _status(result) -> str:
@@ -83,7 +84,7 @@ def up_cmd(
     started = time.perf_counter()
     if not any(paths.landing.glob("*/*")):
         _generate(paths, scale, seed)
-    _prepare(paths)
+    prepare_manifests(paths)
     results = run_mesh(
         paths,
         only=domain or None,

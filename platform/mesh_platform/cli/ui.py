@@ -48,10 +48,14 @@ def ui_cmd(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
 ) -> None:
     """Start the Dagster UI (webserver + daemon) on 127.0.0.1; Ctrl-C or SIGTERM stops both."""
+    from mesh_platform.cli.build import prepare_manifests
     from mesh_platform.orchestrate import ensure_instance
 
     paths = mesh_paths()
     ensure_instance(paths)
+    prepare_manifests(
+        paths
+    )  # once, here: five code servers must not parse the same project at once
     workspace = str(paths.dagster_project / "workspace.yaml")
     commands = [
         [_bin("dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)],
@@ -65,10 +69,10 @@ def ui_cmd(
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
     while not stopping and all(p.poll() is None for p in procs):
         time.sleep(0.5)
-    crashed = [p for p in procs if p.poll() not in (None, 0)]
+    crashed = [(cmd[0], p.returncode) for cmd, p in zip(commands, procs, strict=True) if p.poll()]
     stop_groups(procs)
     if crashed and not stopping:
-        typer.echo(f"{crashed[0].args[0]} exited with {crashed[0].returncode}", err=True)
+        typer.echo(f"{crashed[0][0]} exited with {crashed[0][1]}", err=True)
         raise typer.Exit(1)
 
 

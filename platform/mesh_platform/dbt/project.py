@@ -12,6 +12,7 @@ from packaging import version
 
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*")
 PARTIAL_PARSE = "partial_parse.msgpack"
+KEEP_RUN_TARGETS = 10
 
 
 class MeshDbtCli(DbtCliResource):
@@ -24,7 +25,7 @@ class MeshDbtCli(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args):  # type: ignore[override]
         # dagster-dbt builds an in-process dbt adapter only for fetch_row_counts() and column
         # metadata, which the platform does not use: skipping it saves seconds and keeps dbt's
-        # global adapter registry untouched, so domains can build side by side in threads.
+        # global adapter registry untouched.
         return None
 
 
@@ -83,6 +84,13 @@ def domain_dbt_project(project_dir: Path) -> DbtProject:
     return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
 
 
+def _prune_run_targets(parent: Path, keep: int = KEEP_RUN_TARGETS) -> None:
+    """Drop the oldest per-run target folders; the newest stay for debugging and lineage."""
+    runs = sorted(parent.glob("run-*"), key=lambda p: p.stat().st_mtime)
+    for old in runs[: max(0, len(runs) - keep + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def run_target_path(project: DbtProject, run_id: str) -> Path:
     """A target folder for one run, seeded with the prepared partial-parse state.
 
@@ -90,6 +98,7 @@ def run_target_path(project: DbtProject, run_id: str) -> Path:
     project; copying partial_parse.msgpack keeps the run's parse incremental.
     """
     target = project.project_dir / "target" / f"run-{run_id[:8]}"
+    _prune_run_targets(target.parent)
     target.mkdir(parents=True, exist_ok=True)
     state = project.project_dir / "target" / PARTIAL_PARSE
     if state.exists():
