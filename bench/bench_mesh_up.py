@@ -5,15 +5,17 @@ the landing zone copied to a second home so both contenders read identical input
 once (untimed) so the measured `mesh up` is the steady state, then per repeat:
 
 * mesh: `mesh up` as a subprocess with MESH_HOME set, wall clock; it must exit 0.
-* raw: one Python process, one DuckDB connection with every domain's file ATTACHed, executing the
-  dbt projects' own compiled model SQL in dependency order and COPYing each output port to Parquet
+* raw: one Python process, one DuckDB connection with every domain's file ATTACHed, loading each
+  landing input port into raw.<entity> with one typed CREATE TABLE AS over all its files (the
+  mesh's ingestion without its per-file checks and quarantine), executing the dbt projects' own
+  compiled model SQL in dependency order and COPYing each output port to Parquet
   (see raw_baseline.py). The SQL comes from `dbt compile`, run once and untimed. The dbt data
-  tests `mesh up` also runs (`dbt build`) are timed apart ("raw+tests"); the ratio uses models +
-  ports only.
+  tests `mesh up` also runs (`dbt build`) are timed apart ("raw+tests"); the ratio uses ingestion,
+  models and ports only.
 
 Reports the median of the repeats per contender and scale, the ratio mesh / raw and whether it
-falls as the scale grows, checks that every port has the same row count in both (exit 1 when
-not), and writes bench/results/mesh_up.json.
+falls as the scale grows, checks that every port and every raw.<entity> table has the same row
+count in both (exit 1 when not), and writes bench/results/mesh_up.json.
 
     uv run python bench/bench_mesh_up.py --scales 1,10      # the figures in bench/README.md
     uv run python bench/bench_mesh_up.py --scales 0.2       # smoke run, well under 2 minutes
@@ -131,6 +133,21 @@ def mesh_port_rows(home: Path) -> dict[str, int]:
     return {f"{p['domain']}/{p['product']}": int(p["rows"]) for p in json.loads(proc.stdout)}
 
 
+def mesh_raw_rows(home: Path, compiled: dict) -> dict[str, int]:
+    """Rows of every ``raw.<entity>`` table the mesh's ingestion loaded, read from its warehouse."""
+    import duckdb
+
+    rows = {}
+    for d, sql in compiled.items():
+        if not sql.sources:
+            continue
+        with duckdb.connect(str(home / "warehouse" / f"{d}.duckdb"), read_only=True) as con:
+            for source in sql.sources:
+                row = con.execute(f'SELECT count(*) FROM raw."{source.entity}"').fetchone()
+                rows[f"{d}/{source.entity}"] = int(row[0]) if row else 0
+    return rows
+
+
 def timed_mesh_up(home: Path, logfile: Path, timeout: float, retry_wait: float) -> dict:
     """One measured `mesh up`; a failure is retried once after ``retry_wait`` s, then raised."""
     for attempt in (1, 2):
@@ -212,9 +229,11 @@ def bench_scale(scale: float, root: Path, compiled: dict, args: argparse.Namespa
         r["load_before"] = raw_load
         if r["test_failures"]:
             raise BenchError(f"raw baseline: dbt data tests failed: {r['test_failures']}")
+        ingest = ", ".join(f"{d} {s:.2f}" for d, s in r["ingest_seconds"].items())
         log(
-            f"  run {i}/{args.repeat} raw:     {r['seconds']:.2f}s models+ports, "
-            f"+{r['test_seconds']:.2f}s for {r['tests']} data tests (load before {raw_load:.2f})"
+            f"  run {i}/{args.repeat} raw:     {r['seconds']:.2f}s ingest+models+ports "
+            f"(ingest, s: {ingest}), +{r['test_seconds']:.2f}s for {r['tests']} data tests "
+            f"(load before {raw_load:.2f})"
         )
         raw_runs.append(r)
 
@@ -224,6 +243,13 @@ def bench_scale(scale: float, root: Path, compiled: dict, args: argparse.Namespa
         f"{p}: mesh {mesh_rows.get(p)} rows, raw {raw_rows.get(p)} rows"
         for p in sorted(EXPECTED_PORTS | set(mesh_rows) | set(raw_rows))
         if mesh_rows.get(p) is None or mesh_rows.get(p) != raw_rows.get(p)
+    ]
+    mesh_ingested = mesh_raw_rows(mesh_home, compiled)
+    raw_ingested = raw_runs[-1]["raw_rows"]
+    problems += [
+        f"raw.{e}: mesh {mesh_ingested.get(e)} rows, raw {raw_ingested.get(e)} rows"
+        for e in sorted(set(mesh_ingested) | set(raw_ingested))
+        if mesh_ingested.get(e) is None or mesh_ingested.get(e) != raw_ingested.get(e)
     ]
     mesh_s = statistics.median(m["seconds"] for m in mesh_runs)
     raw_s = statistics.median(r["seconds"] for r in raw_runs)
@@ -253,11 +279,13 @@ def bench_scale(scale: float, root: Path, compiled: dict, args: argparse.Namespa
                 "test_seconds": round(r["test_seconds"], 3),
                 "tests": r["tests"],
                 "domains": r["domains"],
+                "ingest_seconds": r["ingest_seconds"],
                 "load_before": round(r["load_before"], 2),
             }
             for r in raw_runs
         ],
         "port_rows": mesh_rows,
+        "raw_table_rows": mesh_ingested,
         "row_count_mismatches": problems,
     }
 
@@ -390,8 +418,9 @@ def main() -> int:
             )
         log(
             "mesh s = wall clock of `mesh up` (process start to exit, manifests already prepared: "
-            "includes dbt tests and port publishing); raw s = models + port Parquet only; "
-            "raw+tests s adds the same dbt data tests run as plain queries."
+            "includes ingestion, dbt tests and port publishing); raw s = plain ingestion + "
+            "models + port Parquet only; raw+tests s adds the same dbt data tests run as plain "
+            "queries."
         )
     mismatches = [f"scale {r['scale']:g}: {p}" for r in results for p in r["row_count_mismatches"]]
     for m in mismatches:

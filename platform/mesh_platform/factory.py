@@ -2,42 +2,55 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
 
 from mesh_platform.dbt.assets import build_dbt_assets
 from mesh_platform.dbt.project import domain_dbt_project
-from mesh_platform.settings import mesh_paths
+from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing_ports
+from mesh_platform.ingest.sensors import build_landing_sensor
+from mesh_platform.settings import MeshPaths, mesh_paths
 from mesh_platform.spec.loader import Domain, load_domain
 
 _LANDING_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 
 
-def _landing_specs(domain: Domain, manifest_path: Path) -> list[dg.AssetSpec]:
-    """External assets for the landing-zone files the domain's dbt sources read."""
-    manifest = json.loads(manifest_path.read_text())
+def _landing_specs(domain: Domain) -> list[dg.AssetSpec]:
+    """External assets for the files source systems deliver to the domain's landing zone."""
     specs = []
-    for source in manifest["sources"].values():
-        location = source.get("meta", {}).get("external_location") or source.get(
-            "source_meta", {}
-        ).get("external_location", "")
-        if "mesh_port" in {**source.get("source_meta", {}), **source.get("meta", {})}:
-            continue  # another domain's port: defined in the producer's code location
-        kind = next((k for ext, k in _LANDING_KINDS.items() if ext in location), "file")
+    for entity, port in landing_ports(domain).items():
+        location = port.location or ""
+        kind = next((k for ext, k in _LANDING_KINDS.items() if location.endswith(ext)), "file")
         specs.append(
             dg.AssetSpec(
-                key=[domain.name, "landing", source["source_name"], source["name"]],
-                description=source.get("description") or f"Landed files: {location}",
+                key=landing_key(domain.name, entity),
+                description=f"Files delivered to landing/{location} by the source system.",
                 group_name=domain.name,
                 owners=list(domain.spec.owners),
                 kinds={kind},
                 tags={"mesh/domain": domain.name, "mesh/layer": "landing"},
-                metadata={"mesh/landing_location": dg.MetadataValue.text(location)},
+                metadata={"mesh/landing_location": dg.MetadataValue.text(f"landing/{location}")},
             )
         )
     return specs
+
+
+def _ingestion(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
+    """Ingestion assets, their job and the landing sensor of a source-aligned domain."""
+    ports = landing_ports(domain)
+    if not ports:
+        return [], [], []
+    assets = {
+        entity: build_ingest_asset(domain, paths, entity, port) for entity, port in ports.items()
+    }
+    job = dg.define_asset_job(
+        f"{domain.name}_ingest",
+        selection=dg.AssetSelection.assets(*assets.values()).downstream(),
+        description="Ingest landed files and rebuild everything downstream in the domain.",
+    )
+    op_names = {entity: asset.op.name for entity, asset in assets.items()}
+    return list(assets.values()), [job], [build_landing_sensor(domain, paths, job, op_names)]
 
 
 def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
@@ -56,10 +69,10 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     domain = load_domain(path if path.is_dir() else path.parent)
     paths = mesh_paths()
     project = domain_dbt_project(domain.dbt_dir)
+    ingest_assets, jobs, sensors = _ingestion(domain, paths)
     return dg.Definitions(
-        assets=[
-            build_dbt_assets(domain, paths, project),
-            *_landing_specs(domain, project.manifest_path),
-        ],
+        assets=[build_dbt_assets(domain, paths, project), *ingest_assets, *_landing_specs(domain)],
+        jobs=jobs,
+        sensors=sensors,
         executor=dg.in_process_executor,
     )

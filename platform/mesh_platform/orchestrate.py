@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -28,13 +31,23 @@ class DomainResult:
     ports: dict[str, int] = field(default_factory=dict)  # port -> rows published
     checks_passed: int = 0
     checks_failed: int = 0
+    quarantined: int = 0  # rows of this run's landed files kept in quarantine, with the reason
+    rejected_files: int = 0  # landed files that could not be read at all (moved aside)
     error: str | None = None
 
 
 def ensure_instance(paths: MeshPaths) -> None:
-    """Create DAGSTER_HOME with the project's dagster.yaml (run queue, concurrency limits)."""
+    """Create DAGSTER_HOME with the project's dagster.yaml and its storage, once.
+
+    Creating the SQLite storage runs schema migrations; done here in one process, so parallel
+    workers never race to create the same tables.
+    """
+    import dagster as dg
+
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(paths.dagster_project / "dagster.yaml", paths.dagster_home / "dagster.yaml")
+    with dg.DagsterInstance.get() as instance:
+        instance.get_runs(limit=1)  # touches run storage: created and migrated now
 
 
 def _root_message(error) -> str:
@@ -49,8 +62,12 @@ def _summarise(domain: str, result, seconds: float) -> DomainResult:
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         out.materialized += 1
-        if "mesh/snapshot_id" in mat.metadata:
-            out.ports[mat.asset_key.path[-1]] = int(mat.metadata["dagster/row_count"].value)
+        meta = mat.metadata
+        if "mesh/snapshot_id" in meta:
+            out.ports[mat.asset_key.path[-1]] = int(meta["dagster/row_count"].value)
+        out.quarantined += int(meta["mesh/quarantined"].value) if "mesh/quarantined" in meta else 0
+        if "mesh/rejected_files" in meta:
+            out.rejected_files += int(meta["mesh/rejected_files"].value)
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
             out.checks_passed += 1
@@ -62,8 +79,41 @@ def _summarise(domain: str, result, seconds: float) -> DomainResult:
     return out
 
 
-def materialize_domain(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
-    """Run every asset of one domain in one in-process Dagster run recorded in the instance."""
+@contextlib.contextmanager
+def _output_to(log_file: Path):
+    """Send this process's stdout/stderr (dbt's output included) to a file, then restore them."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with log_file.open("a") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def materialize_domain(domain_dir: Path, log_dir: Path | None = None) -> DomainResult:
+    """Run every asset of one domain in one in-process Dagster run recorded in the instance.
+
+    Args:
+        domain_dir: the domain's folder.
+        log_dir: when given, the run's console output goes to ``<log_dir>/<domain>.log``.
+    """
+    if log_dir is None:
+        return _materialize(domain_dir)
+    with _output_to(log_dir / f"{domain_dir.name}.log"):
+        return _materialize(domain_dir)
+
+
+def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
     import dagster as dg
 
     from mesh_platform.factory import build_domain_definitions
@@ -111,6 +161,7 @@ def run_mesh(
     deps = {d: domain_dependencies(domains)[d] & set(wanted) for d in wanted}
     ensure_instance(paths)
     results: list[DomainResult] = []
+    log_dir = paths.home / "logs" / time.strftime("%Y%m%dT%H%M%S")
 
     def finish(result: DomainResult) -> None:
         results.append(result)
@@ -138,7 +189,8 @@ def run_mesh(
                     pending.discard(name)
                     if on_start:
                         on_start(name)
-                    running[pool.submit(materialize_domain, domains[name].path)] = name
+                    future = pool.submit(materialize_domain, domains[name].path, log_dir)
+                    running[future] = name
             if running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:

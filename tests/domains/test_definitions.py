@@ -66,8 +66,19 @@ def test_sales_reads_catalog_port_not_its_warehouse(definitions):
     assert {d.asset_key for d in stg.deps} == {dg.AssetKey(["catalog", "products"])}
 
 
-def test_landing_sources_are_external_assets(definitions):
+def test_landing_files_are_ingested_before_dbt(definitions):
     specs = _specs(definitions["web"])
-    landing = specs[dg.AssetKey(["web", "landing", "tracking", "events"])]
+    landing = specs[dg.AssetKey(["web", "landing_tracking_events"])]
     assert "json" in landing.kinds
-    assert "landing/web/events_*.jsonl" in landing.metadata["mesh/landing_location"].value
+    assert landing.metadata["mesh/landing_location"].value == "landing/web/events_*.jsonl"
+    raw = specs[dg.AssetKey(["web", "raw_tracking_events"])]
+    assert {d.asset_key for d in raw.deps} == {landing.key}
+    stg = specs[dg.AssetKey(["web", "stg_tracking__events"])]
+    assert {d.asset_key for d in stg.deps} == {raw.key}
+
+
+def test_source_aligned_domains_have_a_landing_sensor(definitions):
+    for name in ("customers", "catalog", "sales", "web"):
+        sensor = definitions[name].resolve_sensor_def(f"{name}_landing_sensor")
+        assert sensor.job_name == f"{name}_ingest"
+    assert not list(definitions["personalization"].sensors or [])

@@ -2,7 +2,7 @@
 
 import typer
 
-from mesh_platform.cli import build, inspect, ui
+from mesh_platform.cli import build, contracts, inspect, ui
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -10,5 +10,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 build.register(app)
+contracts.register(app)
 inspect.register(app)
 ui.register(app)

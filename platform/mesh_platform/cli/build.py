@@ -60,7 +60,9 @@ def _status(result) -> str:
 
 def _summary_table(results) -> Table:
     table = Table(title="mesh up")
-    for col in ("domain", "status", "assets", "ports published (rows)", "checks", "seconds"):
+    columns = ("domain", "status", "assets", "ports published (rows)", "quarantined rows",
+               "rejected files", "checks", "seconds")  # fmt: skip
+    for col in columns:
         table.add_column(col)
     for r in results:
         status = _status(r)
@@ -68,7 +70,8 @@ def _summary_table(results) -> Table:
         checks = f"{r.checks_passed} passed" + (
             f", {r.checks_failed} failed" if r.checks_failed else ""
         )
-        table.add_row(r.domain, status, str(r.materialized), ports, checks, f"{r.seconds:.1f}")
+        table.add_row(r.domain, status, str(r.materialized), ports, f"{r.quarantined:,}",
+                      str(r.rejected_files), checks, f"{r.seconds:.1f}")  # fmt: skip
     return table
 
 

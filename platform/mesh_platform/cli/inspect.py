@@ -23,11 +23,13 @@ class Format(StrEnum):
 
 
 def validate_cmd() -> None:
-    """Validate every domain and product descriptor; exit 2 on any error."""
+    """Validate every descriptor and contract, and their agreement with dbt; exit 2 on any error."""
+    from mesh_platform.contracts.drift import check_mesh_drift
     from mesh_platform.spec.loader import load_mesh
 
     paths = mesh_paths()
     domains, errors = load_mesh(paths.domains)
+    errors += check_mesh_drift(paths.root, domains)  # contracts valid, and agreeing with dbt
     for error in errors:
         err_console.print(f"[red]error[/] {error}", highlight=False, soft_wrap=True)
     if errors:

@@ -9,7 +9,10 @@ import dagster as dg
 from dagster_dbt import DbtProject, dbt_assets
 
 from mesh_platform import ports
-from mesh_platform.dbt.project import MeshDbtCli, run_target_path
+from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
+from mesh_platform.contracts.validate import audit_for
+from mesh_platform.dbt.cli_resource import MeshDbtCli
+from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.translator import MeshTranslator
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
@@ -35,6 +38,11 @@ class DomainBuild:
     ):
         self.domain, self.paths, self.project, self.translator = domain, paths, project, translator
         self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name))
+        self.contracts = {
+            model: contract
+            for model, (_, port) in translator.ports.items()
+            if (contract := load_port_contract(paths.contracts, domain.name, port.name))
+        }
 
     def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
         """Build, then publish every port whose model was built; fail the step on any error."""
@@ -55,10 +63,12 @@ class DomainBuild:
                 model = self._model_of(context, event)
                 extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0)}
                 if model in self.translator.ports:
-                    published = self._publish(context, model, relations[model], failures)
-                    if published is None:
-                        continue  # no materialisation for a port that was not published
-                    extra |= published
+                    published, check = self._publish(context, model, relations[model], failures)
+                    if published is not None:
+                        yield event.with_metadata({**event.metadata, **extra, **published})
+                    if check is not None:
+                        yield check  # after the materialisation it judges
+                    continue  # a port that was not published is not materialised
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
         if not invocation.is_successful():
@@ -72,42 +82,64 @@ class DomainBuild:
 
     def _publish(
         self, context: dg.AssetExecutionContext, model: str, relation: str, failures: list[str]
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any] | None, dg.AssetCheckResult | None]:
+        """Write-audit-publish one port: (materialisation metadata or None, contract check)."""
         _, port = self.translator.ports[model]
         ref = ports.PortRef(self.domain.name, port.name, port.version)
+        contract = self.contracts.get(model)
+        audit = audit_for(contract.model) if contract else None
+        key = dg.AssetKey([self.domain.name, model])
         try:
             snap = ports.publish(
-                self.paths.lake, ref,
+                self.paths.lake,
+                ref,
                 write=lambda folder: self.warehouse.export_parquet(relation, folder),
+                audit=audit,
                 run_id=context.run.run_id,
-            )  # fmt: skip
+            )
         except ports.AuditFailed as exc:
             failures.append(str(exc))
-            return None
+            report = audit.last_report if audit else None
+            return None, check_result(key, contract, report, published=False) if contract else None
         context.log.info(
             f"published {ref.relative_dir} snapshot {snap.snapshot_id} ({snap.rows} rows)"
         )
+        check = check_result(key, contract, audit.last_report, True) if contract and audit else None
         return {
             "dagster/uri": dg.MetadataValue.path(snap.path),
             "dagster/row_count": snap.rows,
             "mesh/snapshot_id": snap.snapshot_id,
             "mesh/published_at": snap.published_at,
-        }
+        }, check
 
 
 def build_dbt_assets(domain: Domain, paths: MeshPaths, project: DbtProject) -> dg.AssetsDefinition:
-    """The @dbt_assets definition of a domain: every model, one step, ports published inside it."""
+    """The dbt assets of a domain: every model in one step, ports published inside it.
+
+    dagster-dbt derives the specs (and dbt tests as checks) from the manifest; the platform adds a
+    blocking ``contract`` check per contracted port, evaluated between write and publish.
+    """
     translator = MeshTranslator(domain)
     build = DomainBuild(domain, paths, project, translator)
 
-    @dbt_assets(
+    def run(context):  # no hint: postponed annotations are strings to Dagster
+        yield from build.run(context)
+
+    from_dbt = dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=translator,
         name=f"{domain.name}_dbt_build",
         op_tags={"mesh/domain": domain.name},
-    )
-    def _domain_dbt_build(context):  # no hint: postponed annotations are strings to Dagster
-        yield from build.run(context)
-
-    return _domain_dbt_build
+    )(run)
+    contract_checks = [
+        contract_check_spec(dg.AssetKey([domain.name, model]), contract)
+        for model, contract in build.contracts.items()
+    ]
+    return dg.multi_asset(
+        name=f"{domain.name}_dbt_build",
+        specs=list(from_dbt.specs),
+        check_specs=[*from_dbt.check_specs, *contract_checks],
+        can_subset=True,
+        op_tags=dict(from_dbt.op.tags),
+    )(run)

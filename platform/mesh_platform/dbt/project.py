@@ -1,32 +1,19 @@
-"""A domain's dbt project: manifest prepared ahead (only when stale) and a fast dbt CLI resource."""
+"""A domain's dbt project: manifest prepared ahead, only when stale; per-run target folders."""
 
 from __future__ import annotations
 
-import importlib.metadata
+import os
 import shutil
-from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dagster_dbt import DbtCliResource, DbtProject
-from packaging import version
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
 
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*")
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEEP_RUN_TARGETS = 10
-
-
-class MeshDbtCli(DbtCliResource):
-    """DbtCliResource that knows dbt's version without running `dbt --version` (4.5 s measured)."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):  # type: ignore[override]
-        # dagster-dbt builds an in-process dbt adapter only for fetch_row_counts() and column
-        # metadata, which the platform does not use: skipping it saves seconds and keeps dbt's
-        # global adapter registry untouched.
-        return None
+PARSED_FOR = "mesh_home.txt"  # the MESH_HOME the prepared manifest was parsed with
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -39,9 +26,16 @@ def _newest_source_mtime(project_dir: Path) -> float:
 
 
 def manifest_is_stale(project_dir: Path) -> bool:
-    """True when target/manifest.json is missing or older than any dbt source file."""
+    """True when the manifest is missing, older than any dbt file, or parsed for another MESH_HOME.
+
+    The profile renders MESH_HOME; dbt's partial parsing starts over whenever the rendered profile
+    changes, so the state prepared ahead is only useful for the MESH_HOME it was parsed with.
+    """
     manifest = project_dir / "target" / "manifest.json"
-    if not manifest.exists():
+    marker = project_dir / "target" / PARSED_FOR
+    if not manifest.exists() or not marker.exists():
+        return True
+    if marker.read_text() != os.environ.get("MESH_HOME", ""):
         return True
     return manifest.stat().st_mtime < _newest_source_mtime(project_dir)
 
@@ -74,11 +68,14 @@ def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
     result = dbtRunner().invoke(args)
     if not result.success:
         raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
+    (project_dir / "target" / PARSED_FOR).write_text(os.environ.get("MESH_HOME", ""))
     return True
 
 
 def domain_dbt_project(project_dir: Path) -> DbtProject:
     """The DbtProject of a domain, with its manifest prepared when stale."""
+    from dagster_dbt import DbtProject
+
     project_dir = Path(project_dir).resolve()
     prepare_manifest(project_dir)
     return DbtProject(project_dir=project_dir, profiles_dir=project_dir)

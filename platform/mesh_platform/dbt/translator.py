@@ -8,10 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from mesh_platform.ingest.assets import raw_key
 from mesh_platform.spec.loader import Domain
 from mesh_platform.spec.models import OutputPort, ProductSpec
 
 PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
+RAW_SOURCE = "raw"  # tables loaded by the ingestion boundary (raw.<entity>)
 
 
 def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
@@ -38,13 +40,18 @@ class MeshTranslator(DagsterDbtTranslator):
         self.ports = port_models(domain)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        """[producer domain, product] for port sources, [domain, landing, source, table] else."""
+        """[producer domain, product] for port sources, [domain, raw_<table>] for ingested."""
         if dbt_resource_props["resource_type"] == "source":
             port = source_port(dbt_resource_props)
             if port:
                 return dg.AssetKey(port.split("/"))
-            source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
-            return dg.AssetKey([self.domain.name, "landing", source, table])
+            if dbt_resource_props["source_name"] == RAW_SOURCE:
+                return raw_key(self.domain.name, dbt_resource_props["name"])
+            raise ValueError(
+                f"dbt source {dbt_resource_props['source_name']}.{dbt_resource_props['name']} in "
+                f"{self.domain.name}: read landed data through the '{RAW_SOURCE}' source "
+                f"(ingestion) or another domain's port (meta.{PORT_META_KEY})"
+            )
         return dg.AssetKey([self.domain.name, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -56,6 +56,20 @@ def _check_models(domain: Domain) -> list[SpecError]:
     return errors
 
 
+def _check_source_contracts(domain: Domain) -> list[SpecError]:
+    """Every landing input port needs a source contract: ingestion validates against it."""
+    contracts = domain.path.parent.parent / "contracts" / domain.name / "sources"
+    errors = []
+    for product in domain.products.values():
+        path = domain.path / "products" / f"{product.name}.yaml"
+        for i, inp in enumerate(product.input_ports):
+            expected = contracts / f"{inp.name}.odcs.yaml"
+            if inp.kind == "landing" and not expected.exists():
+                msg = f"landing port '{inp.name}' has no source contract at {expected}"
+                errors.append(SpecError(path, f"input_ports[{i}].name", msg))
+    return errors
+
+
 def domain_dependencies(domains: dict[str, Domain]) -> dict[str, set[str]]:
     """For each domain, the other domains whose ports it reads."""
     deps: dict[str, set[str]] = {name: set() for name in domains}
@@ -85,6 +99,7 @@ def check_mesh(domains: dict[str, Domain]) -> list[SpecError]:
     for domain in domains.values():
         errors += _check_inputs(domain, ports)
         errors += _check_models(domain)
+        errors += _check_source_contracts(domain)
     try:
         domain_order(domains)
     except CycleError as exc:

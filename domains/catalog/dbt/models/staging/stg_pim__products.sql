@@ -6,4 +6,4 @@ select
     brand,
     cast(list_price as decimal(10, 2)) as list_price,
     cast(launched_on as date) as launched_on
-from {{ source('pim', 'products') }}
+from {{ source('raw', 'pim_products') }}

@@ -5,4 +5,4 @@ select
     cast(discount_pct as double) as discount_pct,
     cast(starts_on as date) as starts_on,
     cast(ends_on as date) as ends_on
-from {{ source('pim', 'promotions') }}
+from {{ source('raw', 'pim_promotions') }}

@@ -8,4 +8,4 @@ select
     upper(trim(country)) as country,
     cast(signup_date as date) as signup_date,
     cast(marketing_opt_in as boolean) as marketing_opt_in
-from {{ source('crm', 'customers') }}
+from {{ source('raw', 'crm_customers') }}

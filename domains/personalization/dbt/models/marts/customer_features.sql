@@ -81,8 +81,8 @@ select
     t.top_category,
     t.top_category_share,
     coalesce(t.distinct_categories, 0) as distinct_categories,
-    coalesce(b.views_30d, 0) as views_30d,
-    coalesce(b.add_to_carts_30d, 0) as add_to_carts_30d
+    cast(coalesce(b.views_30d, 0) as bigint) as views_30d,
+    cast(coalesce(b.add_to_carts_30d, 0) as bigint) as add_to_carts_30d
 from {{ ref('stg_customers__customer_profiles') }} as c
 cross join as_of as a
 left join rfm as r using (customer_id)

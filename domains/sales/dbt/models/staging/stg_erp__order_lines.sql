@@ -6,4 +6,4 @@ select
     cast(unit_price as decimal(10, 2)) as unit_price,
     cast(coalesce(discount_pct, 0) as double) as discount_pct,
     cast(promotion_id as bigint) as promotion_id
-from {{ source('erp', 'order_lines') }}
+from {{ source('raw', 'erp_order_lines') }}

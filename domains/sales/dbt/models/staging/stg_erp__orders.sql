@@ -4,4 +4,4 @@ select
     cast(ordered_at as timestamp) as ordered_at,
     lower(channel) as channel,
     lower(status) as status
-from {{ source('erp', 'orders') }}
+from {{ source('raw', 'erp_orders') }}

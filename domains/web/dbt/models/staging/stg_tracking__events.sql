@@ -6,4 +6,4 @@ select
     product_id,
     cast(occurred_at as timestamp) as occurred_at,
     lower(device) as device
-from {{ source('tracking', 'events') }}
+from {{ source('raw', 'tracking_events') }}

@@ -1,0 +1,1 @@
+"""Data contracts: compile, diff and drift-check ODCS contracts."""

@@ -1,0 +1,201 @@
+"""Drift between contracts and the mesh: dbt model columns and types, ports without contracts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from mesh_platform.spec.contracts import SUFFIX, Contract, contract_key, load_contracts
+from mesh_platform.spec.errors import SpecError
+
+if TYPE_CHECKING:
+    from mesh_platform.spec.loader import Domain
+    from mesh_platform.spec.models import OutputPort, ProductSpec
+
+# DuckDB's type aliases -> the canonical name DuckDB itself reports.
+_ALIASES = {
+    "INT8": "BIGINT", "LONG": "BIGINT", "INT": "INTEGER", "INT4": "INTEGER", "SIGNED": "INTEGER",
+    "INT2": "SMALLINT", "SHORT": "SMALLINT", "INT1": "TINYINT", "INT128": "HUGEINT",
+    "FLOAT4": "FLOAT", "REAL": "FLOAT", "FLOAT8": "DOUBLE", "NUMERIC": "DECIMAL",
+    "STRING": "VARCHAR", "TEXT": "VARCHAR", "CHAR": "VARCHAR", "BPCHAR": "VARCHAR",
+    "NVARCHAR": "VARCHAR", "BOOL": "BOOLEAN", "LOGICAL": "BOOLEAN", "DATETIME": "TIMESTAMP",
+    "TIMESTAMP_US": "TIMESTAMP", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+    "BYTEA": "BLOB", "BINARY": "BLOB", "VARBINARY": "BLOB",
+}  # fmt: skip
+_TYPE = re.compile(r"([A-Z0-9_ ]+?)(?:\((.*)\))?")
+
+
+def normalize_type(text: str) -> str:
+    """Canonical DuckDB spelling of a type: ``decimal(10, 2)`` -> ``DECIMAL(10,2)``, INT8 -> BIGINT.
+
+    DECIMAL without precision is DuckDB's DECIMAL(18,3); nested types are compared as spelled.
+    """
+    spelled = re.sub(r"\s*([(),])\s*", r"\1", re.sub(r"\s+", " ", text.strip().upper()))
+    if spelled.endswith("[]"):
+        return normalize_type(spelled[:-2]) + "[]"
+    match = _TYPE.fullmatch(spelled)
+    if not match:
+        return spelled
+    base, params = _ALIASES.get(match.group(1), match.group(1)), match.group(2)
+    if base == "DECIMAL":
+        params = params or "18,3"
+        params = params if "," in params else f"{params},0"
+    return f"{base}({params})" if params else base
+
+
+def split_type(text: str) -> tuple[str, tuple[int, ...]]:
+    """Normalised base name and numeric parameters: ``decimal(10, 2)`` -> (DECIMAL, (10, 2))."""
+    normal = normalize_type(text)
+    match = _TYPE.fullmatch(normal)
+    if not match or not re.fullmatch(r"[\d,]*", match.group(2) or ""):
+        return normal, ()
+    params = tuple(int(p) for p in (match.group(2) or "").split(",") if p)
+    return match.group(1), params
+
+
+def _read_model(yml: Path, model_name: str) -> tuple[int, list[Any]] | SpecError:
+    try:
+        data = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        return SpecError(yml, "", f"cannot read dbt model properties: {exc}")
+    models = data.get("models") if isinstance(data, dict) else None
+    for i, model in enumerate(models or []):
+        if isinstance(model, dict) and model.get("name") == model_name:
+            return i, list(model.get("columns") or [])
+    return SpecError(yml, "models", f"no model '{model_name}' declared")
+
+
+def check_dbt_drift(contract: Contract, dbt_model_yml: Path, model_name: str) -> list[SpecError]:
+    """Compare a contract's columns and physical types with the dbt model's declared columns.
+
+    Args:
+        contract: the port's contract.
+        dbt_model_yml: the ``.yml`` beside the model's ``.sql``.
+        model_name: the dbt model building the port.
+
+    Returns:
+        One error per column missing on either side or declared with another type; each names
+        both files.
+
+    """
+    found = _read_model(dbt_model_yml, model_name)
+    if isinstance(found, SpecError):
+        return [found]
+    index, columns = found
+    dbt = {c["name"]: (j, c.get("data_type")) for j, c in enumerate(columns) if "name" in c}
+    errors: list[SpecError] = []
+    for i, prop in enumerate(contract.columns):
+        where = f"schema[0].properties[{i}]"
+        if prop.name not in dbt:
+            msg = f"column '{prop.name}' is not in dbt model '{model_name}' ({dbt_model_yml})"
+            errors.append(SpecError(contract.path, where, msg))
+            continue
+        j, data_type = dbt[prop.name]
+        if not data_type:
+            msg = (
+                f"no data_type for '{prop.name}'; contract {contract.path} says {prop.physicalType}"
+            )
+            errors.append(SpecError(dbt_model_yml, f"models[{index}].columns[{j}].data_type", msg))
+        elif normalize_type(data_type) != normalize_type(prop.physicalType or ""):
+            msg = (f"{prop.physicalType} but dbt model {dbt_model_yml} declares '{prop.name}' as "
+                   f"{data_type}")  # fmt: skip
+            errors.append(SpecError(contract.path, f"{where}.physicalType", msg))
+    known = {p.name for p in contract.columns}
+    for name, (j, _) in dbt.items():
+        if name not in known:
+            msg = f"column '{name}' is not in contract {contract.path}"
+            errors.append(SpecError(dbt_model_yml, f"models[{index}].columns[{j}]", msg))
+    return errors
+
+
+Port = tuple["Domain", "ProductSpec", int, "OutputPort"]
+
+
+def _ports(domains: dict[str, Domain]) -> dict[str, Port]:
+    return {
+        f"{domain.name}/{port.name}": (domain, product, i, port)
+        for domain in domains.values()
+        for product in domain.products.values()
+        for i, port in enumerate(product.output_ports)
+    }
+
+
+def _check_port(contract: Contract, found: Port) -> list[SpecError]:
+    domain, product, i, port = found
+    descriptor = domain.path / "products" / f"{product.name}.yaml"
+    errors: list[SpecError] = []
+    if contract.port_version != port.version:
+        msg = (f"port version {contract.port_version} but {descriptor} "
+               f"output_ports[{i}].version is {port.version}")  # fmt: skip
+        errors.append(SpecError(contract.path, "customProperties.portVersion", msg))
+    hours = contract.freshness_hours
+    if hours is not None and hours != product.slos.freshness_hours:
+        msg = (
+            f"{hours:g} h but {descriptor} slos.freshness_hours is {product.slos.freshness_hours:g}"
+        )
+        errors.append(SpecError(contract.path, "slaProperties.freshness", msg))
+    ymls = sorted((domain.dbt_dir / "models").rglob(f"{port.model}.yml"))
+    if not ymls:
+        msg = f"no {port.model}.yml declaring the dbt model's columns under {domain.dbt_dir}"
+        return [*errors, SpecError(contract.path, "", msg)]
+    return errors + check_dbt_drift(contract, ymls[0], port.model)
+
+
+def check_ports(
+    contracts: dict[str, Contract], domains: dict[str, Domain], *, covered: set[str] | None = None
+) -> list[SpecError]:
+    """Check port contracts against their output port, its descriptor and its dbt model.
+
+    Args:
+        contracts: loaded contracts keyed by ``<domain>/<product>``.
+        domains: the loaded mesh.
+        covered: keys of every contract file present (also the invalid ones); when given,
+            public ports with no contract are reported too.
+
+    Returns:
+        Every drift found.
+
+    """
+    ports = _ports(domains)
+    errors: list[SpecError] = []
+    for key, contract in sorted(contracts.items()):
+        if contract.is_source:
+            continue
+        if key not in ports:
+            msg = f"no output port '{key}' declared in domains/{contract.domain}/products/*.yaml"
+            errors.append(SpecError(contract.path, "id", msg))
+            continue
+        errors += _check_port(contract, ports[key])
+    if covered is not None:
+        for key, (domain, product, i, port) in sorted(ports.items()):
+            if port.visibility == "public" and key not in covered:
+                path = domain.path / "products" / f"{product.name}.yaml"
+                msg = f"public output port has no contract contracts/{key}.odcs.yaml"
+                errors.append(SpecError(path, f"output_ports[{i}]", msg))
+    return errors
+
+
+def check_mesh_drift(repo_root: Path, domains: dict[str, Domain] | None = None) -> list[SpecError]:
+    """Every contract problem of a repository: invalid contracts, drift, missing contracts.
+
+    Args:
+        repo_root: folder holding contracts/ and domains/.
+        domains: the mesh when the caller has loaded it already; its descriptor errors are the
+            caller's to report (``mesh validate``), so they are not repeated here.
+
+    Returns:
+        Errors naming file and field; empty when contracts, descriptors and dbt models agree.
+
+    """
+    from mesh_platform.spec.loader import load_mesh
+
+    root = Path(repo_root)
+    contracts, errors = load_contracts(root / "contracts")
+    if domains is None:
+        domains = load_mesh(root / "domains")[0] if (root / "domains").is_dir() else {}
+    # A contract that failed to load still exists: do not also report its port as uncovered.
+    covered = {contract_key(p) for p in (root / "contracts").rglob(f"*{SUFFIX}")}
+    return errors + check_ports(contracts, domains, covered=covered)

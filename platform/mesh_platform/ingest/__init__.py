@@ -1,0 +1,1 @@
+"""Ingestion boundary: landed files validated against source contracts, bad rows quarantined."""
