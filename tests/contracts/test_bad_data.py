@@ -107,6 +107,7 @@ def test_wrong_type(tmp_path, engine):
     schema = SCHEMA.set(SCHEMA.get_field_index("quantity"), pa.field("quantity", pa.int64()))
     report = validate_snapshot(order_lines_contract(), write(tmp_path, good_rows(), schema), engine)
     check(report, "order_lines.quantity.type", "quantity", 0)
+    assert "quantity must be INTEGER, found Int64" in report.summary()
 
 
 def test_out_of_range_value(tmp_path, engine):
