@@ -104,11 +104,12 @@ def to_pandera(rules: ContractRules, keys: bool = True, strict: bool = True) -> 
     )
 
 
-def schema_failures(schema: pa.DataFrameSchema, frame: pl.LazyFrame) -> list[tuple[str, str]]:
+def schema_failures(schema: pa.DataFrameSchema, frame: pl.LazyFrame) -> list[tuple[str, str, str]]:
     """Schema-only validation of a lazy frame; reads no data, only the Parquet footers.
 
     Returns:
-        ``(kind, column)`` per problem; kind is ``present``, ``extra_columns`` or ``type``.
+        ``(kind, column, found)`` per problem; kind is ``present``, ``extra_columns`` or
+        ``type`` (``found`` is then the column's actual polars dtype).
 
     """
     try:
@@ -118,7 +119,8 @@ def schema_failures(schema: pa.DataFrameSchema, frame: pl.LazyFrame) -> list[tup
         for err in errors.schema_errors:
             kind = _SCHEMA_REASONS.get(err.reason_code)  # type: ignore[arg-type]
             if kind is not None:
-                found.append((kind, str(_failure_column(err, kind))))
+                actual = str(err.failure_cases) if kind == "type" else ""
+                found.append((kind, str(_failure_column(err, kind)), actual))
         return found
     return []
 

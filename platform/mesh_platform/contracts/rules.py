@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from open_data_contract_standard.model import DataQuality, OpenDataContractStandard, SchemaProperty
@@ -174,7 +174,7 @@ def _property_rules(table: str, prop: SchemaProperty, spec: ColumnSpec) -> list[
         rules.append(_pattern(f"{base}.pattern", col, opts["pattern"], "pattern"))
     if opts.get("format") == "email":
         email = _pattern(f"{base}.format_email", col, EMAIL_PATTERN, "email")
-        rules.append(Rule(**{**email.__dict__, "description": f"{col} must be an e-mail address"}))
+        rules.append(replace(email, description=f"{col} must be an e-mail address"))
     for option, kind, op in (("minLength", "min_length", "<"), ("maxLength", "max_length", ">")):
         if opts.get(option) is not None:
             n, need = int(opts[option]), ">=" if op == "<" else "<="
@@ -208,38 +208,20 @@ def _property_quality(base: str, spec: ColumnSpec, item: DataQuality) -> Rule:
     if metric == "invalidValues" and "validValues" in args:
         values = list(args["validValues"])
         listed = ", ".join(sql_literal(v, spec.duckdb_type) for v in values)
-        return Rule(
-            rule_id,
-            col,
-            "valid_values",
-            f"{col} must be one of {values}",
-            True,
-            predicate=f"{c} NOT IN ({listed})",
-            params={"values": values},
-            expect=expect,
-        )
+        return Rule(rule_id, col, "valid_values", f"{col} must be one of {values}", True,
+                    predicate=f"{c} NOT IN ({listed})", params={"values": values},
+                    expect=expect)  # fmt: skip
     if metric == "invalidValues" and "pattern" in args:
-        return _with_expect(_pattern(rule_id, col, args["pattern"], "pattern"), expect)
+        return replace(_pattern(rule_id, col, args["pattern"], "pattern"), expect=expect)
     if metric in ("nullValues", "missingValues"):
         missing = list(args.get("missingValues", []))
         extra = f" OR {c} IN ({', '.join(sql_literal(v) for v in missing)})" if missing else ""
-        return Rule(
-            rule_id,
-            col,
-            "not_null",
-            f"{col} must not be missing",
-            True,
-            predicate=f"{c} IS NULL{extra}",
-            params={"missing": missing},
-            expect=expect,
-        )
+        return Rule(rule_id, col, "not_null", f"{col} must not be missing", True,
+                    predicate=f"{c} IS NULL{extra}", params={"missing": missing},
+                    expect=expect)  # fmt: skip
     if metric == "duplicateValues":
         return _unique(rule_id, "unique", (col,))
     raise ContractCompileError(f"{base}: unsupported quality check {item.model_dump()}")
-
-
-def _with_expect(rule: Rule, expect: tuple[str, Any]) -> Rule:
-    return Rule(**{**rule.__dict__, "expect": expect})
 
 
 def _primary_key(table: str, props: list[SchemaProperty]) -> list[Rule]:
@@ -273,7 +255,7 @@ def _dedupe(rules: list[Rule]) -> list[Rule]:
     out = []
     for rule in rules:
         n = seen[rule.id] = seen.get(rule.id, 0) + 1
-        out.append(rule if n == 1 else Rule(**{**rule.__dict__, "id": f"{rule.id}_{n}"}))
+        out.append(rule if n == 1 else replace(rule, id=f"{rule.id}_{n}"))
     return out
 
 
