@@ -1,0 +1,1 @@
+"""Lineage: OpenLineage events per run, a tamper-evident log, an embedded store, audit queries."""

@@ -1,0 +1,74 @@
+"""OpenLineage names of the mesh's datasets and jobs, shared by producers and consumers.
+
+Datasets follow the OpenLineage naming conventions, so the two sides of a port are one dataset:
+  output port      ``file`` : ``<MESH_HOME>/lake/<d>/<p>/v<major>``
+  landing files    ``file`` : ``<MESH_HOME>/landing/<glob>``
+  warehouse table  ``duckdb://<MESH_HOME>/warehouse/<d>.duckdb`` : ``<d>.<schema>.<table>``
+Jobs live in the namespace ``mesh.<domain>`` and are named after the asset (``<d>.<name>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mesh_platform.settings import MeshPaths
+
+FILE_NAMESPACE = "file"
+
+
+@dataclass(frozen=True, order=True)
+class DatasetName:
+    """An OpenLineage dataset identity."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+
+def port_dataset(paths: MeshPaths, domain: str, product: str, version: int = 1) -> DatasetName:
+    """The dataset of an output port: its Parquet location, the same for producer and consumer."""
+    return DatasetName(FILE_NAMESPACE, str(paths.lake / domain / product / f"v{version}"))
+
+
+def landing_dataset(paths: MeshPaths, location: str) -> DatasetName:
+    """The dataset of a landing input port: the glob of files its source system delivers."""
+    return DatasetName(FILE_NAMESPACE, str(paths.landing / location))
+
+
+def warehouse_namespace(paths: MeshPaths, domain: str) -> str:
+    """Namespace of a domain's private DuckDB warehouse."""
+    return f"duckdb://{paths.warehouse_file(domain)}"
+
+
+def table_dataset(paths: MeshPaths, domain: str, schema: str, table: str) -> DatasetName:
+    """A table in a domain's private warehouse (``raw``, ``quarantine``, ``main`` schemas)."""
+    return DatasetName(warehouse_namespace(paths, domain), f"{domain}.{schema}.{table}")
+
+
+def job_namespace(domain: str) -> str:
+    """Namespace of a domain's jobs."""
+    return f"mesh.{domain}"
+
+
+def job_name(asset_path: list[str]) -> str:
+    """Job name of an asset's execution: its key joined with dots (``sales.order_lines``)."""
+    return ".".join(asset_path)
+
+
+def resolve_alias(paths: MeshPaths, text: str) -> DatasetName:
+    """Accept ``<domain>/<product>[@v<major>]``, ``namespace:name`` or a bare path/name.
+
+    Lets auditors type ``sales/order_lines`` instead of the port's full dataset name.
+    """
+    if "/" in text and ":" not in text and not text.startswith("/"):
+        ref, _, major = text.partition("@v")
+        domain, product = ref.split("/", 1)
+        return port_dataset(paths, domain, product, int(major or 1))
+    if text.startswith(("file:", "duckdb://")):
+        namespace, _, name = (
+            text.rpartition(":") if text.startswith("duckdb://") else text.partition(":")
+        )
+        return DatasetName(namespace, name)
+    return DatasetName(FILE_NAMESPACE, text)
