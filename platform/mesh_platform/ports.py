@@ -17,10 +17,14 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from mesh_platform.spec.models import OutputPort
 
 CURRENT = "current"
 SNAPSHOT_META = "_snapshot.json"
@@ -68,6 +72,14 @@ class AuditFailed(Exception):
         super().__init__(
             f"{ref.relative_dir}: not published: {reason} (candidate kept at {kept_at})"
         )
+
+
+def retired(port: OutputPort, today: date | None = None) -> bool:
+    """True once the port major's deprecation date has passed: it is no longer published.
+
+    The deprecation date itself is the last day it is published.
+    """
+    return port.deprecation_date is not None and (today or date.today()) > port.deprecation_date
 
 
 def port_dir(lake: Path, ref: PortRef) -> Path:

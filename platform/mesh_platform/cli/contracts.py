@@ -40,7 +40,7 @@ def _lint_files(paths: list[Path], root: Path) -> tuple[int, list[SpecError]]:
         except SpecErrors as exc:
             errors += exc.errors
             continue
-        contracts[contract.key] = contract
+        contracts[contract.file_key] = contract  # two majors of a port share the key
     if (root / "domains").is_dir():
         domains, _ = load_mesh(root / "domains")
         errors += check_ports(contracts, domains)

@@ -1,4 +1,4 @@
-"""Drift between contracts and the mesh: dbt model columns and types, ports without contracts."""
+"""Drift between contracts and the mesh: dbt columns and types, port majors without contracts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mesh_platform.spec.contracts import SUFFIX, Contract, contract_key, load_contracts
+from mesh_platform.contracts.majors import Port, newest_majors, port_majors, port_of, uncovered
+from mesh_platform.spec.contracts import SUFFIX, Contract, file_key, load_contracts
 from mesh_platform.spec.errors import SpecError
 
 if TYPE_CHECKING:
     from mesh_platform.spec.loader import Domain
-    from mesh_platform.spec.models import OutputPort, ProductSpec
 
 # DuckDB's type aliases -> the canonical name DuckDB itself reports.
 _ALIASES = {
@@ -111,26 +111,20 @@ def check_dbt_drift(contract: Contract, dbt_model_yml: Path, model_name: str) ->
     return errors
 
 
-Port = tuple["Domain", "ProductSpec", int, "OutputPort"]
-
-
-def _ports(domains: dict[str, Domain]) -> dict[str, Port]:
-    return {
-        f"{domain.name}/{port.name}": (domain, product, i, port)
-        for domain in domains.values()
-        for product in domain.products.values()
-        for i, port in enumerate(product.output_ports)
-    }
-
-
 def _check_port(contract: Contract, found: Port) -> list[SpecError]:
     domain, product, i, port = found
     descriptor = domain.path / "products" / f"{product.name}.yaml"
+    at = f"{descriptor} output_ports[{i}]"
     errors: list[SpecError] = []
+    if contract.major != port.version:
+        msg = f"major {contract.major} but {at}.version is {port.version}"
+        errors.append(SpecError(contract.path, "version", msg))
     if contract.port_version != port.version:
-        msg = (f"port version {contract.port_version} but {descriptor} "
-               f"output_ports[{i}].version is {port.version}")  # fmt: skip
+        msg = f"port version {contract.port_version} but {at}.version is {port.version}"
         errors.append(SpecError(contract.path, "customProperties.portVersion", msg))
+    if contract.deprecation_date and contract.deprecation_date != port.deprecation_date:
+        msg = f"{contract.deprecation_date} but {at}.deprecation_date is {port.deprecation_date}"
+        errors.append(SpecError(contract.path, "customProperties.deprecationDate", msg))
     hours = contract.freshness_hours
     if hours is not None and hours != product.slos.freshness_hours:
         msg = (
@@ -147,34 +141,34 @@ def _check_port(contract: Contract, found: Port) -> list[SpecError]:
 def check_ports(
     contracts: dict[str, Contract], domains: dict[str, Domain], *, covered: set[str] | None = None
 ) -> list[SpecError]:
-    """Check port contracts against their output port, its descriptor and its dbt model.
+    """Check port contracts against their output port major, its descriptor and its dbt model.
+
+    The newest major's contract is ``<port>.odcs.yaml``; an older major still published is
+    ``<port>.v<major>.odcs.yaml`` with the same id.
 
     Args:
-        contracts: loaded contracts keyed by ``<domain>/<product>``.
+        contracts: loaded contracts (keys are not used: each contract's file names its major).
         domains: the loaded mesh.
-        covered: keys of every contract file present (also the invalid ones); when given,
-            public ports with no contract are reported too.
+        covered: ``file_key`` of every contract file present (also the invalid ones); when given,
+            public port majors with no contract are reported too.
 
     Returns:
         Every drift found.
 
     """
-    ports = _ports(domains)
+    ports = port_majors(domains)
+    newest = newest_majors(ports)
     errors: list[SpecError] = []
-    for key, contract in sorted(contracts.items()):
+    for contract in sorted(contracts.values(), key=lambda c: c.file_key):
         if contract.is_source:
             continue
-        if key not in ports:
-            msg = f"no output port '{key}' declared in domains/{contract.domain}/products/*.yaml"
-            errors.append(SpecError(contract.path, "id", msg))
+        found = port_of(contract, ports, newest)
+        if isinstance(found, str):
+            errors.append(SpecError(contract.path, "id", found))
             continue
-        errors += _check_port(contract, ports[key])
+        errors += _check_port(contract, found)
     if covered is not None:
-        for key, (domain, product, i, port) in sorted(ports.items()):
-            if port.visibility == "public" and key not in covered:
-                path = domain.path / "products" / f"{product.name}.yaml"
-                msg = f"public output port has no contract contracts/{key}.odcs.yaml"
-                errors.append(SpecError(path, f"output_ports[{i}]", msg))
+        errors += uncovered(ports, newest, covered)
     return errors
 
 
@@ -197,5 +191,5 @@ def check_mesh_drift(repo_root: Path, domains: dict[str, Domain] | None = None) 
     if domains is None:
         domains = load_mesh(root / "domains")[0] if (root / "domains").is_dir() else {}
     # A contract that failed to load still exists: do not also report its port as uncovered.
-    covered = {contract_key(p) for p in (root / "contracts").rglob(f"*{SUFFIX}")}
+    covered = {file_key(p) for p in (root / "contracts").rglob(f"*{SUFFIX}")}
     return errors + check_ports(contracts, domains, covered=covered)

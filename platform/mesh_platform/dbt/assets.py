@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -14,11 +15,18 @@ from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.translator import MeshTranslator
+from mesh_platform.lineage.dbt_events import dbt_model_events
+from mesh_platform.lineage.emit import DagsterRun, Publication, asset_events, emit
+from mesh_platform.lineage.publication import publication
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
 from mesh_platform.warehouse import DuckDBWarehouse
 
 DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation
+
+
+def _node(manifest: Mapping[str, Any], model: str) -> dict[str, Any]:
+    return next((n for n in manifest["nodes"].values() if n.get("name") == model), {})
 
 
 def _model_relations(manifest: Mapping[str, Any]) -> dict[str, str]:
@@ -41,7 +49,11 @@ class DomainBuild:
         self.contracts = {
             model: contract
             for model, (_, port) in translator.ports.items()
-            if (contract := load_port_contract(paths.contracts, domain.name, port.name))
+            if (
+                contract := load_port_contract(
+                    paths.contracts, domain.name, port.name, port.version
+                )
+            )
         }
 
     def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
@@ -58,12 +70,15 @@ class DomainBuild:
         tables = [relations[m] for m in built if m in relations]
         counts = self.warehouse.row_counts(tables) if tables else {}
         failures: list[str] = []
+        pubs: dict[str, Publication] = {}
         for event in events:
             if isinstance(event, dg.Output):
                 model = self._model_of(context, event)
                 extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0)}
                 if model in self.translator.ports:
-                    published, check = self._publish(context, model, relations[model], failures)
+                    published, check = self._publish(
+                        context, model, relations[model], failures, pubs, invocation.manifest
+                    )
                     if published is not None:
                         yield event.with_metadata({**event.metadata, **extra, **published})
                     if check is not None:
@@ -71,20 +86,47 @@ class DomainBuild:
                     continue  # a port that was not published is not materialised
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
+        self._emit_lineage(context, target, pubs)
         if not invocation.is_successful():
             error = invocation.get_error()
             failures.append(f"dbt build failed: {error or 'see the logs'} (dbt logs in {target})")
         if failures:
             raise dg.Failure(description="; ".join(failures))
 
+    def _publication(self, product, port, contract, report, manifest, model, snap) -> Publication:
+        owners = self.domain.owners_of(product)
+        node = _node(manifest, model)
+        return publication(self.paths, self.domain.name, port, owners, product.description,
+                           contract, report, node, snap)  # fmt: skip
+
     def _model_of(self, context: dg.AssetExecutionContext, event: dg.Output) -> str:
         return context.asset_key_for_output(event.output_name).path[-1]
 
+    def _emit_lineage(self, context, target: Path, pubs: dict[str, Publication]) -> None:
+        """OpenLineage events of every model built, with ports; never fails the data run."""
+        try:
+            run = DagsterRun(self.domain.name, context.run.job_name, context.run.run_id)
+            dbt_events = dbt_model_events(
+                self.paths, self.domain.name, self.project.project_dir, target
+            )
+            code_dir = str(self.project.project_dir / "models")
+            owners = list(self.domain.spec.owners)
+            emit(self.paths, asset_events(self.paths, run, dbt_events, pubs, owners, code_dir))
+        except Exception as exc:  # noqa: BLE001 - lineage is reported, never fatal to data
+            context.log.warning(f"lineage not emitted for {self.domain.name}: {exc!r}")
+
     def _publish(
-        self, context: dg.AssetExecutionContext, model: str, relation: str, failures: list[str]
-    ) -> tuple[dict[str, Any] | None, dg.AssetCheckResult | None]:
+        self, context: dg.AssetExecutionContext, model: str, relation: str, failures: list[str],
+        pubs: dict[str, Publication], manifest: Mapping[str, Any],
+    ) -> tuple[dict[str, Any] | None, dg.AssetCheckResult | None]:  # fmt: skip
         """Write-audit-publish one port: (materialisation metadata or None, contract check)."""
-        _, port = self.translator.ports[model]
+        product, port = self.translator.ports[model]
+        if ports.retired(port):  # past its deprecation date: consumers have moved to a newer major
+            context.log.warning(
+                f"{self.domain.name}/{port.name} v{port.version} retired after "
+                f"{port.deprecation_date}: not published"
+            )
+            return None, None
         ref = ports.PortRef(self.domain.name, port.name, port.version)
         contract = self.contracts.get(model)
         audit = audit_for(contract.model) if contract else None
@@ -100,7 +142,10 @@ class DomainBuild:
         except ports.AuditFailed as exc:
             failures.append(str(exc))
             report = audit.last_report if audit else None
+            pubs[model] = self._publication(product, port, contract, report, manifest, model, None)
             return None, check_result(key, contract, report, published=False) if contract else None
+        report = audit.last_report if audit else None
+        pubs[model] = self._publication(product, port, contract, report, manifest, model, snap)
         context.log.info(
             f"published {ref.relative_dir} snapshot {snap.snapshot_id} ({snap.rows} rows)"
         )

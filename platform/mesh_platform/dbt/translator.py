@@ -9,10 +9,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from mesh_platform.ingest.assets import raw_key
-from mesh_platform.spec.loader import Domain
+from mesh_platform.spec.errors import SpecErrors
+from mesh_platform.spec.loader import Domain, load_domain
 from mesh_platform.spec.models import OutputPort, ProductSpec
 
 PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
+PORT_VERSION_META_KEY = "mesh_port_version"  # source meta: the major read (default 1)
 RAW_SOURCE = "raw"  # tables loaded by the ingestion boundary (raw.<entity>)
 
 
@@ -31,6 +33,12 @@ def source_port(props: Mapping[str, Any]) -> str | None:
     return meta.get(PORT_META_KEY)
 
 
+def source_port_version(props: Mapping[str, Any]) -> int:
+    """The major of the port a dbt source reads (meta mesh_port_version, default 1)."""
+    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
+    return int(meta.get(PORT_VERSION_META_KEY, 1))
+
+
 class MeshTranslator(DagsterDbtTranslator):
     """Asset keys are [domain, name]; a port source maps to its producer's key across locations."""
 
@@ -38,13 +46,38 @@ class MeshTranslator(DagsterDbtTranslator):
         super().__init__(DagsterDbtTranslatorSettings(enable_code_references=True))
         self.domain = domain
         self.ports = port_models(domain)
+        self._producers: dict[str, dict[tuple[str, int], OutputPort]] = {}
+
+    def _producer_ports(self, producer: str) -> dict[tuple[str, int], OutputPort]:
+        """(port, major) -> output port of a producing domain, read from its descriptors."""
+        if producer not in self._producers:
+            path = self.domain.path.parent / producer
+            try:
+                found = self.domain if producer == self.domain.name else load_domain(path, [])
+            except SpecErrors:  # not beside this domain, or broken: mesh validate reports it
+                found = None
+            products = found.products.values() if found else []
+            self._producers[producer] = {
+                (p.name, p.version): p for prod in products for p in prod.output_ports
+            }
+        return self._producers[producer]
+
+    def port_source_key(self, port: str, version: int = 1) -> dg.AssetKey:
+        """The producer's asset for one major of a port: the dbt model building that major.
+
+        Majors published side by side are built by different models, so the port name alone
+        does not name the asset; without the producer's descriptors it falls back to the name.
+        """
+        producer, name = port.split("/")
+        found = self._producer_ports(producer).get((name, version))
+        return dg.AssetKey([producer, found.model if found else name])
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """[producer domain, product] for port sources, [domain, raw_<table>] for ingested."""
         if dbt_resource_props["resource_type"] == "source":
             port = source_port(dbt_resource_props)
             if port:
-                return dg.AssetKey(port.split("/"))
+                return self.port_source_key(port, source_port_version(dbt_resource_props))
             if dbt_resource_props["source_name"] == RAW_SOURCE:
                 return raw_key(self.domain.name, dbt_resource_props["name"])
             raise ValueError(
@@ -90,10 +123,10 @@ class MeshTranslator(DagsterDbtTranslator):
             return spec
         port = found[1]
         rel = f"lake/{self.domain.name}/{port.name}/v{port.version}/current"
-        return spec.merge_attributes(
-            kinds={"parquet"},
-            metadata={
-                "mesh/port_location": dg.MetadataValue.text(rel),
-                "mesh/port_version": dg.MetadataValue.int(port.version),
-            },  # fmt: skip
-        )
+        metadata: dict[str, Any] = {
+            "mesh/port_location": dg.MetadataValue.text(rel),
+            "mesh/port_version": dg.MetadataValue.int(port.version),
+        }
+        if port.deprecation_date:  # an older major, published beside the newest until then
+            metadata["mesh/deprecation_date"] = dg.MetadataValue.text(str(port.deprecation_date))
+        return spec.merge_attributes(kinds={"parquet"}, metadata=metadata)

@@ -42,6 +42,8 @@ SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 API_VERSION = re.compile(r"^v3\.\d+(\.\d+)?$")
 HOURS_PER_UNIT = {"h": 1, "hr": 1, "hour": 1, "hours": 1, "d": 24, "day": 24, "days": 24}
 SUFFIX = ".odcs.yaml"
+# An older major still published beside the newest: <name>.v<major>.odcs.yaml, same id.
+MAJOR_SUFFIX = re.compile(r"\.v([1-9]\d*)$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ class Contract:
     def key(self) -> str:
         """``<domain>/<product>`` or ``<domain>/source/<entity>``."""
         return "/".join(self.id.split(":")[2:])
+
+    @property
+    def file_key(self) -> str:
+        """Unique per file: ``key`` for the newest major, ``key@v<major>`` for an older one."""
+        return file_key(self.path)
 
     @property
     def version(self) -> str:
@@ -141,11 +148,32 @@ def _hours(value: Any, unit: str | None) -> float | None:
 
 
 def contract_key(path: Path) -> str:
-    """The key a contract file must have from its place: ``<domain>/<product>`` or sources'."""
-    name = path.name.removesuffix(SUFFIX)
+    """The key a contract file must have from its place: ``<domain>/<product>`` or sources'.
+
+    ``<name>.v<major>.odcs.yaml`` holds an older major of the same contract: same key.
+    """
+    name = MAJOR_SUFFIX.sub("", path.name.removesuffix(SUFFIX))
     if path.parent.name == "sources":
         return f"{path.parent.parent.name}/source/{name}"
     return f"{path.parent.name}/{name}"
+
+
+def file_major(path: Path) -> int | None:
+    """The major a ``<name>.v<major>.odcs.yaml`` file holds; None for ``<name>.odcs.yaml``."""
+    match = MAJOR_SUFFIX.search(path.name.removesuffix(SUFFIX))
+    return int(match.group(1)) if match else None
+
+
+def file_key(path: Path) -> str:
+    """``contract_key`` plus ``@v<major>`` for an older major's file: unique per contract file."""
+    major = file_major(path)
+    return contract_key(path) + (f"@v{major}" if major else "")
+
+
+def port_contract_name(port: str, major: int, newest_major: int | None = None) -> str:
+    """File name of a port major's contract: the newest major's is unversioned."""
+    older = newest_major is not None and major < newest_major
+    return f"{port}.v{major}{SUFFIX}" if older else f"{port}{SUFFIX}"
 
 
 def _parse_yaml(path: Path, text: str | None) -> dict[str, Any]:
@@ -198,8 +226,8 @@ def load_contracts(contracts_dir: Path) -> tuple[dict[str, Contract], list[SpecE
     """Load every ``*.odcs.yaml`` under ``contracts_dir``.
 
     Returns:
-        The valid contracts keyed by ``<domain>/<product>`` (sources ``<domain>/source/<entity>``)
-        and every error found.
+        The valid contracts keyed by ``<domain>/<product>`` (sources ``<domain>/source/<entity>``;
+        an older major's file ``<domain>/<product>@v<major>``) and every error found.
 
     """
     contracts: dict[str, Contract] = {}
@@ -213,7 +241,7 @@ def load_contracts(contracts_dir: Path) -> tuple[dict[str, Contract], list[SpecE
         except SpecErrors as exc:
             errors.extend(exc.errors)
             continue
-        contracts[contract.key] = contract
+        contracts[contract.file_key] = contract
     return contracts, errors
 
 
@@ -235,6 +263,9 @@ def _lint_header(model: OpenDataContractStandard, path: Path, check_path: bool) 
     elif check_path and contract_key(path) != "/".join(match.group(0).split(":")[2:]):
         want = "urn:datacontract:" + contract_key(path).replace("/", ":")
         out.append(("id", f"must be '{want}' to match the file's place, got {model.id!r}"))
+    major, semver = file_major(path) if check_path else None, SEMVER.match(model.version or "")
+    if major and semver and int(semver.group(1)) != major:
+        out.append(("version", f"must be {major}.x.y in a v{major} file, got {model.version!r}"))
     if match and model.domain and model.domain != match.group(1):
         out.append(("domain", f"'{model.domain}' differs from the id's domain '{match.group(1)}'"))
     return out

@@ -1,7 +1,8 @@
-"""Checks that span descriptors: ports exist, are readable, dbt models exist, no domain cycles."""
+"""Checks that span descriptors: port majors exist and are readable, dbt models exist, no cycles."""
 
 from __future__ import annotations
 
+from datetime import date
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING
 
@@ -9,37 +10,72 @@ from mesh_platform.spec.errors import SpecError
 
 if TYPE_CHECKING:
     from mesh_platform.spec.loader import Domain
+    from mesh_platform.spec.models import InputPort, OutputPort
 
 
-def _port_index(domains: dict[str, Domain]) -> dict[str, tuple[str, int]]:
-    """Map 'domain/port' -> (visibility, major version) for every declared output port."""
-    index: dict[str, tuple[str, int]] = {}
+def _port_index(domains: dict[str, Domain]) -> dict[str, dict[int, OutputPort]]:
+    """Map 'domain/port' -> {major: output port} for every declared output port."""
+    index: dict[str, dict[int, OutputPort]] = {}
     for domain in domains.values():
         for product in domain.products.values():
             for port in product.output_ports:
-                index[f"{domain.name}/{port.name}"] = (port.visibility, port.version)
+                index.setdefault(f"{domain.name}/{port.name}", {})[port.version] = port
     return index
 
 
-def _check_inputs(domain: Domain, ports: dict[str, tuple[str, int]]) -> list[SpecError]:
+def _read_problem(
+    domain: Domain, inp: InputPort, majors: dict[int, OutputPort], today: date
+) -> tuple[str, str] | None:
+    """(field, message) when a port input may not read the major it names, else None."""
+    if not majors:
+        return "product", f"no output port '{inp.product}' in the mesh"
+    newest = max(majors)
+    port = majors.get(inp.version)
+    if (port or majors[newest]).visibility != "public" and inp.domain != domain.name:
+        return "product", f"'{inp.product}' is private to domain '{inp.domain}'"
+    if port is None:
+        published = ", ".join(f"v{v}" for v in sorted(majors))
+        return "version", f"reads v{inp.version} but '{inp.product}' publishes {published}"
+    if port.deprecation_date and today > port.deprecation_date:  # the rule of ports.retired
+        return "version", (
+            f"reads v{inp.version} of '{inp.product}', retired after {port.deprecation_date}: "
+            f"move to v{newest}"
+        )
+    return None
+
+
+def _check_inputs(
+    domain: Domain, ports: dict[str, dict[int, OutputPort]], today: date
+) -> list[SpecError]:
     errors = []
     for product in domain.products.values():
         path = domain.path / "products" / f"{product.name}.yaml"
         for i, inp in enumerate(product.input_ports):
             if inp.kind != "port" or not inp.product:
                 continue
-            where = f"input_ports[{i}].product"
-            found = ports.get(inp.product)
-            if found is None:
-                errors.append(SpecError(path, where, f"no output port '{inp.product}' in the mesh"))
-                continue
-            visibility, version = found
-            if visibility != "public" and inp.domain != domain.name:
-                msg = f"'{inp.product}' is private to domain '{inp.domain}'"
-                errors.append(SpecError(path, where, msg))
-            if inp.version != version:
-                msg = f"reads v{inp.version} but '{inp.product}' publishes v{version}"
-                errors.append(SpecError(path, f"input_ports[{i}].version", msg))
+            problem = _read_problem(domain, inp, ports.get(inp.product, {}), today)
+            if problem:
+                errors.append(SpecError(path, f"input_ports[{i}].{problem[0]}", problem[1]))
+    return errors
+
+
+def _check_port_owners(domain: Domain) -> list[SpecError]:
+    """Every major of a port belongs to one product, and each port has its own dbt model."""
+    owner: dict[str, str] = {}
+    builds: dict[str, str] = {}
+    errors = []
+    for product in domain.products.values():
+        path = domain.path / "products" / f"{product.name}.yaml"
+        for i, port in enumerate(product.output_ports):
+            first = owner.setdefault(port.name, product.name)
+            if first != product.name:
+                msg = f"port '{port.name}' is already declared by product '{first}'"
+                errors.append(SpecError(path, f"output_ports[{i}].name", msg))
+            label = f"{port.name} v{port.version}"
+            built = builds.setdefault(port.model, label)
+            if built != label:
+                msg = f"dbt model '{port.model}' already builds port {built}"
+                errors.append(SpecError(path, f"output_ports[{i}].model", msg))
     return errors
 
 
@@ -92,12 +128,22 @@ def domain_order(domains: dict[str, Domain]) -> list[str]:
     return [d for d in sorter.static_order() if d in domains]
 
 
-def check_mesh(domains: dict[str, Domain]) -> list[SpecError]:
-    """Every cross-descriptor error of the mesh."""
+def check_mesh(domains: dict[str, Domain], today: date | None = None) -> list[SpecError]:
+    """Every cross-descriptor error of the mesh.
+
+    Args:
+        domains: the loaded domains.
+        today: the date retirement is judged on (default: today).
+
+    Returns:
+        Errors naming file and field; empty when the mesh is consistent.
+
+    """
     ports = _port_index(domains)
     errors: list[SpecError] = []
     for domain in domains.values():
-        errors += _check_inputs(domain, ports)
+        errors += _check_inputs(domain, ports, today or date.today())
+        errors += _check_port_owners(domain)
         errors += _check_models(domain)
         errors += _check_source_contracts(domain)
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # An owner is a Dagster team (team:<name>) or an e-mail address, as Dagster's owners field accepts.
@@ -69,6 +71,9 @@ class OutputPort(_Strict):
     visibility: Literal["public", "private"] = "public"
     format: Literal["parquet"] = "parquet"
     version: int = Field(default=1, ge=1, description="major version of the port's contract")
+    deprecation_date: date | None = Field(
+        default=None, description="last day this major is published; needed when a newer exists"
+    )
 
 
 class Slos(_Strict):
@@ -95,3 +100,42 @@ class ProductSpec(_Strict):
     @classmethod
     def _owners_valid(cls, owners: list[str] | None) -> list[str] | None:
         return DomainSpec._owners_valid(owners) if owners else owners
+
+    @model_validator(mode="after")
+    def _majors_valid(self) -> ProductSpec:
+        problems = major_problems(self.output_ports)
+        if problems:
+            # A ValidationError (not a ValueError) keeps each problem's own field in its loc.
+            details = [
+                InitErrorDetails(
+                    type=PydanticCustomError("port_major", "{msg}", {"msg": msg}),
+                    loc=loc,
+                    input=self.output_ports,
+                )
+                for loc, msg in problems
+            ]
+            raise ValidationError.from_exception_data(type(self).__name__, details)
+        return self
+
+
+def major_problems(ports: list[OutputPort]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of a product's port majors, as (field location, message).
+
+    A port name may be declared once per major: the old major stays published beside the new one
+    until its deprecation date, so every major but the newest needs one.
+    """
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    seen: dict[tuple[str, int], int] = {}
+    newest: dict[str, int] = {}
+    for i, port in enumerate(ports):
+        newest[port.name] = max(newest.get(port.name, 0), port.version)
+        first = seen.setdefault((port.name, port.version), i)
+        if first != i:
+            msg = f"'{port.name}' v{port.version} is already declared by output_ports[{first}]"
+            out.append((("output_ports", i, "version"), msg))
+    for i, port in enumerate(ports):
+        if port.version < newest[port.name] and port.deprecation_date is None:
+            msg = (f"'{port.name}' v{port.version} needs a deprecation_date: "
+                   f"v{newest[port.name]} is published beside it")  # fmt: skip
+            out.append((("output_ports", i, "deprecation_date"), msg))
+    return out
