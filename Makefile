@@ -8,13 +8,22 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 SCALE ?= 1
 export MESH_HOME ?= $(CURDIR)/.mesh
 
-.PHONY: bootstrap demo up ui test test-fast lint fmt bench clean
+.PHONY: bootstrap sysdeps demo up ui test test-fast lint fmt bench clean
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	@# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every dbt/Dagster process would otherwise
 	@# recompile its imports (measured: dbt + dagster imports 6.5 s -> 3.7 s).
 	@$(UV) sync --frozen --quiet --compile-bytecode
+
+# Debian packages the tests need (Graphviz renders lineage graphs as PNG). Installed when missing
+# and we may (root, as in CI); otherwise say what to install.
+SYSDEPS := graphviz
+sysdeps:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
+	  else echo "please install: $(SYSDEPS) (Debian packages)"; exit 1; fi; }
 
 demo: bootstrap
 	$(UV) run mesh validate
@@ -35,7 +44,7 @@ fmt: bootstrap
 	$(UV) run ruff check --fix platform tests domains bench
 
 # Everything CI runs: lint, types, descriptors, fast and slow (integration) tests.
-test: lint
+test: lint sysdeps
 	$(UV) run mesh validate
 	$(UV) run pytest -m "slow or not slow"
 

@@ -129,6 +129,13 @@ def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
         return _summarise(domain_dir.name, result, time.perf_counter() - started)
 
 
+def _mark_worker() -> None:
+    """Tell code in a forked worker where it runs (dbt must not parse in-process here)."""
+    from mesh_platform.dbt.project import FORKED_WORKER_ENV
+
+    os.environ[FORKED_WORKER_ENV] = "1"
+
+
 def _preload() -> None:
     """Import the heavy modules once in the parent, so forked workers start without paying it."""
     import dagster  # noqa: F401
@@ -172,7 +179,7 @@ def run_mesh(
     # Processes, not threads: Dagster captures stdout/stderr per run, which deadlocked two runs
     # sharing one process. Forked workers inherit the preloaded imports (~5 s each otherwise).
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
         pending, running = set(wanted), {}
         while pending or running:
             done = {r.domain for r in results if r.success}

@@ -45,3 +45,16 @@ class DuckDBWarehouse:
                 row = con.execute(f"SELECT count(*) FROM {rel}").fetchone()
                 counts[rel] = int(row[0]) if row else 0
         return counts
+
+
+def duckdb_schema(path: Path) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+    """Map catalog -> schema -> table -> column -> type of a DuckDB file (for SQL lineage)."""
+    found: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_catalog, table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns"
+        ).fetchall()
+    for catalog, schema, table, column, dtype in rows:
+        found.setdefault(catalog, {}).setdefault(schema, {}).setdefault(table, {})[column] = dtype
+    return found

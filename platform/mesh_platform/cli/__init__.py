@@ -2,7 +2,7 @@
 
 import typer
 
-from mesh_platform.cli import build, contracts, inspect, ui
+from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, ui
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -11,5 +11,7 @@ app = typer.Typer(
 )
 build.register(app)
 contracts.register(app)
+lineage.register(app)
+lineage_serve.register(lineage.lineage_app)
 inspect.register(app)
 ui.register(app)

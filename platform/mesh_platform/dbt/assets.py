@@ -20,7 +20,7 @@ from mesh_platform.lineage.emit import DagsterRun, Publication, asset_events, em
 from mesh_platform.lineage.publication import publication
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
-from mesh_platform.warehouse import DuckDBWarehouse
+from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
 
 DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation
 
@@ -106,8 +106,9 @@ class DomainBuild:
         """OpenLineage events of every model built, with ports; never fails the data run."""
         try:
             run = DagsterRun(self.domain.name, context.run.job_name, context.run.run_id)
+            schema = duckdb_schema(self.warehouse.path)  # dbt has exited: the file is free
             dbt_events = dbt_model_events(
-                self.paths, self.domain.name, self.project.project_dir, target
+                self.paths, self.domain.name, self.project.project_dir, target, schema
             )
             code_dir = str(self.project.project_dir / "models")
             owners = list(self.domain.spec.owners)

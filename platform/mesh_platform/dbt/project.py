@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*")
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEEP_RUN_TARGETS = 10
+FORKED_WORKER_ENV = "MESH_FORKED_WORKER"  # set in `mesh up`'s forked workers
 PARSED_FOR = "mesh_home.txt"  # the MESH_HOME the prepared manifest was parsed with
 
 
@@ -25,38 +28,36 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def manifest_is_stale(project_dir: Path) -> bool:
-    """True when the manifest is missing, older than any dbt file, or parsed for another MESH_HOME.
+def manifest_is_stale(project_dir: Path, check_home: bool = True) -> bool:
+    """True when the manifest is missing, older than a dbt file, or parsed for another MESH_HOME.
 
-    The profile renders MESH_HOME; dbt's partial parsing starts over whenever the rendered profile
-    changes, so the state prepared ahead is only useful for the MESH_HOME it was parsed with.
+    The MESH_HOME condition applies only with ``check_home``: the manifest does not depend on
+    MESH_HOME, but dbt's partial-parse state does (the profile renders it), so re-parsing for a
+    new MESH_HOME keeps each run's own parse incremental.
     """
     manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+        return True
     marker = project_dir / "target" / PARSED_FOR
-    if not manifest.exists() or not marker.exists():
-        return True
-    if marker.read_text() != os.environ.get("MESH_HOME", ""):
-        return True
-    return manifest.stat().st_mtime < _newest_source_mtime(project_dir)
+    home = os.environ.get("MESH_HOME", "")
+    return check_home and (not marker.exists() or marker.read_text() != home)
 
 
-def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
+def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = True) -> bool:
     """Run `dbt parse` when the manifest is stale, so code locations load without parsing.
 
     dbt runs in this process (dbtRunner): its ~4 s of imports are paid once however many
-    projects are prepared, instead of once per `dbt parse` subprocess.
+    projects are prepared. A forked worker (see ``mesh_platform.orchestrate``) parses in a
+    subprocess instead: dbt's parser deadlocked in a child forked from a process with threads.
 
     Returns:
         True when a parse ran.
 
     Raises:
         RuntimeError: dbt parse failed; the message names the project and dbt's error.
-
     """
     if not force and not manifest_is_stale(project_dir):
         return False
-    from dbt.cli.main import dbtRunner
-
     args = [
         "parse",
         "--quiet",
@@ -65,9 +66,17 @@ def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
         "--profiles-dir",
         str(project_dir),
     ]
-    result = dbtRunner().invoke(args)
-    if not result.success:
-        raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
+    if os.environ.get(FORKED_WORKER_ENV):
+        dbt = Path(sys.executable).with_name("dbt")
+        proc = subprocess.run([str(dbt), *args], capture_output=True, text=True, cwd=project_dir)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt parse failed in {project_dir}:\n{proc.stdout}{proc.stderr}")
+    else:
+        from dbt.cli.main import dbtRunner
+
+        result = dbtRunner().invoke(args)
+        if not result.success:
+            raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
     (project_dir / "target" / PARSED_FOR).write_text(os.environ.get("MESH_HOME", ""))
     return True
 
@@ -77,7 +86,9 @@ def domain_dbt_project(project_dir: Path) -> DbtProject:
     from dagster_dbt import DbtProject
 
     project_dir = Path(project_dir).resolve()
-    prepare_manifest(project_dir)
+    # Code locations and run workers only need a manifest that matches the dbt files; `mesh
+    # prepare` (run ahead by `mesh up` and `mesh ui`) also refreshes it for the current MESH_HOME.
+    prepare_manifest(project_dir, check_home=False)
     return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
 
 

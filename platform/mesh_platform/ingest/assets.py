@@ -10,6 +10,8 @@ import duckdb
 
 from mesh_platform.ingest.loader import FileResult, ensure_tables, ingest_file
 from mesh_platform.ingest.shape import load_source_shape
+from mesh_platform.lineage.emit import DagsterRun, emit, now
+from mesh_platform.lineage.ingest_events import ingestion_events
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
 from mesh_platform.spec.models import InputPort
@@ -140,6 +142,22 @@ def _result(results: list[FileResult], total: int, quarantined_total: int) -> dg
     )
 
 
+def _emit_lineage(context, paths, domain, entity, port, shape, results, started) -> None:
+    """The ingestion's OpenLineage events; a lineage problem never fails the ingestion."""
+    try:
+        run = DagsterRun(domain.name, context.run.job_name, context.run.run_id)
+        accepted = sum(r.accepted for r in results)
+        quarantined = sum(r.quarantined for r in results)
+        owners = list(domain.spec.owners)
+        location = port.location or ""
+        events = ingestion_events(
+            paths, run, entity, location, shape.columns, owners, accepted, quarantined, started
+        )
+        emit(paths, events)
+    except Exception as exc:  # noqa: BLE001 - lineage is reported, never fatal to data
+        context.log.warning(f"lineage not emitted for {domain.name}/{entity}: {exc!r}")
+
+
 def build_ingest_asset(domain: Domain, paths: MeshPaths, entity: str, port: InputPort):
     """The ingestion asset of one landing input port, checked against its source contract."""
     shape = load_source_shape(paths.contracts, domain.name, entity)
@@ -159,12 +177,14 @@ def build_ingest_asset(domain: Domain, paths: MeshPaths, entity: str, port: Inpu
         f"urn:datacontract:{domain.name}:source:{entity}; bad rows go to quarantine.{entity}.",
     )  # fmt: skip
     def _ingest(context: dg.AssetExecutionContext, config: IngestConfig):
+        started = now()
         files = landed_files(paths, port)
         if config.files is not None:
             wanted = set(config.files)
             files = [p for p in files if p.relative_to(paths.landing).as_posix() in wanted]
         results = _ingest_files(paths, domain.name, shape, files, context.log)
         total, quarantined_total = _table_counts(paths, domain.name, entity)
+        _emit_lineage(context, paths, domain, entity, port, shape, results, started)
         return _result(results, total, quarantined_total)
 
     return _ingest

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from mesh_platform.lineage.facets import as_dict
-from mesh_platform.lineage.naming import DatasetName, port_dataset
+from mesh_platform.lineage.naming import DatasetName, port_dataset, warehouse_namespace
+from mesh_platform.lineage.sql_lineage import Schema, repair_cte_lineage
 from mesh_platform.settings import MeshPaths
 
 # Facets openlineage-dbt adds whose schema is not part of the OpenLineage spec: dropped, so every
@@ -75,7 +76,11 @@ def model_of(event: dict[str, Any]) -> str | None:
 
 
 def dbt_model_events(
-    paths: MeshPaths, domain: str, project_dir: Path, target_path: Path
+    paths: MeshPaths,
+    domain: str,
+    project_dir: Path,
+    target_path: Path,
+    schema: Schema | None = None,
 ) -> list[dict[str, Any]]:
     """START/COMPLETE/FAIL events of every model a dbt run built, with column lineage.
 
@@ -84,6 +89,7 @@ def dbt_model_events(
         domain: the domain (dbt profile name).
         project_dir: the dbt project.
         target_path: the run's own target folder (its manifest and run_results).
+        schema: the warehouse's tables and columns, to trace columns computed in CTEs.
 
     Returns:
         Events as dicts, ports named by their Parquet location so producers and consumers join.
@@ -98,6 +104,8 @@ def dbt_model_events(
     parsed = processor.parse()
     manifest = json.loads((target_path / "manifest.json").read_text())
     ports = _port_sources(manifest, paths)
+    compiled = {n["name"]: n.get("compiled_code") for n in manifest["nodes"].values()}
+    namespace = warehouse_namespace(paths, domain)
     events = []
     for raw in [*parsed.starts, *parsed.completes, *parsed.fails]:
         event = as_dict(raw)
@@ -105,5 +113,8 @@ def dbt_model_events(
             continue  # dbt test executions: their verdicts are asset checks, not lineage
         _rename_inputs(event, ports)
         _strip(event)
+        sql = compiled.get(model_of(event) or "")
+        if schema and sql:
+            repair_cte_lineage(event, sql, schema, namespace)
         events.append(event)
     return events
