@@ -16,7 +16,13 @@ from mesh_platform.dbt.cli_resource import MeshDbtCli
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.translator import MeshTranslator
 from mesh_platform.lineage.dbt_events import dbt_model_events
-from mesh_platform.lineage.emit import DagsterRun, Publication, asset_events, emit
+from mesh_platform.lineage.emit import (
+    DagsterRun,
+    Publication,
+    asset_events,
+    emit,
+    lineage_enabled,
+)
 from mesh_platform.lineage.publication import publication
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
@@ -104,6 +110,8 @@ class DomainBuild:
 
     def _emit_lineage(self, context, target: Path, pubs: dict[str, Publication]) -> None:
         """OpenLineage events of every model built, with ports; never fails the data run."""
+        if not lineage_enabled():
+            return
         try:
             run = DagsterRun(self.domain.name, context.run.job_name, context.run.run_id)
             schema = duckdb_schema(self.warehouse.path)  # dbt has exited: the file is free

@@ -10,7 +10,7 @@ import duckdb
 
 from mesh_platform.ingest.loader import FileResult, ensure_tables, ingest_file
 from mesh_platform.ingest.shape import load_source_shape
-from mesh_platform.lineage.emit import DagsterRun, emit, now
+from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ingest_events import ingestion_events
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
@@ -144,6 +144,8 @@ def _result(results: list[FileResult], total: int, quarantined_total: int) -> dg
 
 def _emit_lineage(context, paths, domain, entity, port, shape, results, started) -> None:
     """The ingestion's OpenLineage events; a lineage problem never fails the ingestion."""
+    if not lineage_enabled():
+        return
     try:
         run = DagsterRun(domain.name, context.run.job_name, context.run.run_id)
         accepted = sum(r.accepted for r in results)

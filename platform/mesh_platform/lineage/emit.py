@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,11 @@ class Publication:
     rows: int = 0
     contract: dict[str, Any] | None = None  # id, version, passed, failedRules
     assertions: list[tuple[str, bool, str | None]] = field(default_factory=list)
+
+
+def lineage_enabled() -> bool:
+    """False when MESH_LINEAGE=off (used to measure what lineage costs a run)."""
+    return os.environ.get("MESH_LINEAGE", "on").lower() not in ("off", "0", "false")
 
 
 def now() -> str:
