@@ -24,6 +24,7 @@ def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
         port.model: (product, port)
         for product in domain.products.values()
         for port in product.output_ports
+        if port.producer == "dbt" and port.model
     }
 
 
@@ -70,7 +71,8 @@ class MeshTranslator(DagsterDbtTranslator):
         """
         producer, name = port.split("/")
         found = self._producer_ports(producer).get((name, version))
-        return dg.AssetKey([producer, found.model if found else name])
+        # A dbt port is its model's asset; a model's predictions port is named after the port.
+        return dg.AssetKey([producer, found.model if found and found.model else name])
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """[producer domain, product] for port sources, [domain, raw_<table>] for ingested."""

@@ -72,7 +72,9 @@ def _check_port_owners(domain: Domain) -> list[SpecError]:
                 msg = f"port '{port.name}' is already declared by product '{first}'"
                 errors.append(SpecError(path, f"output_ports[{i}].name", msg))
             label = f"{port.name} v{port.version}"
-            built = builds.setdefault(port.model, label)
+            if port.producer != "dbt":
+                continue
+            built = builds.setdefault(port.model or "", label)
             if built != label:
                 msg = f"dbt model '{port.model}' already builds port {built}"
                 errors.append(SpecError(path, f"output_ports[{i}].model", msg))
@@ -86,7 +88,7 @@ def _check_models(domain: Domain) -> list[SpecError]:
     for product in domain.products.values():
         path = domain.path / "products" / f"{product.name}.yaml"
         for i, port in enumerate(product.output_ports):
-            if port.model not in known:
+            if port.producer == "dbt" and port.model not in known:
                 msg = f"dbt model '{port.model}' not found under {models_dir}"
                 errors.append(SpecError(path, f"output_ports[{i}].model", msg))
     return errors

@@ -64,16 +64,63 @@ class InputPort(_Strict):
 
 
 class OutputPort(_Strict):
-    """A published, versioned Parquet output of a data product, built by one dbt model."""
+    """A published, versioned Parquet output of a data product, built by a dbt model or a model."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    model: str = Field(pattern=NAME_PATTERN, description="dbt model that builds the port")
+    producer: Literal["dbt", "ml"] = Field(
+        default="dbt", description="dbt: a dbt model builds it; ml: the product's model scores it"
+    )
+    model: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="dbt model that builds the port (dbt)"
+    )
     visibility: Literal["public", "private"] = "public"
     format: Literal["parquet"] = "parquet"
     version: int = Field(default=1, ge=1, description="major version of the port's contract")
     deprecation_date: date | None = Field(
         default=None, description="last day this major is published; needed when a newer exists"
     )
+
+    @model_validator(mode="after")
+    def _model_given(self) -> OutputPort:
+        if self.producer == "dbt" and not self.model:
+            raise ValueError("a port produced by dbt needs 'model' (the dbt model that builds it)")
+        return self
+
+
+class Tuning(_Strict):
+    """Hyper-parameter search budget: whichever bound is reached first ends it."""
+
+    trials: int = Field(default=20, ge=1, le=500)
+    timeout_s: float = Field(default=120, gt=0)
+
+
+class DriftThresholds(_Strict):
+    """When serving-time features count as drifted from the champion's training data."""
+
+    psi: float = Field(default=0.2, gt=0)
+    ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
+
+
+class ModelSpec(_Strict):
+    """A LightGBM model declared by an ML product; the platform builds its assets."""
+
+    kind: Literal["classifier", "ranker"]
+    target: str = Field(pattern=NAME_PATTERN, description="label computed by the feature builder")
+    horizon_days: int = Field(gt=0, description="label window after each as-of date")
+    snapshots: int = Field(default=6, ge=2, description="as-of dates: all but the last train")
+    spacing_days: int = Field(default=30, gt=0)
+    gates: dict[str, str] = Field(min_length=1, description="metric -> expression, '>= 0.65'")
+    primary_metric: str
+    tuning: Tuning = Field(default_factory=Tuning)
+    drift: DriftThresholds = Field(default_factory=DriftThresholds)
+    seed: int = 42
+    top_k: int = Field(default=10, ge=1, le=100, description="rankers: items kept per customer")
+
+    @model_validator(mode="after")
+    def _primary_gated(self) -> ModelSpec:
+        if self.primary_metric not in self.gates:
+            raise ValueError(f"primary_metric '{self.primary_metric}' needs a gate in 'gates'")
+        return self
 
 
 class Slos(_Strict):
@@ -95,11 +142,20 @@ class ProductSpec(_Strict):
     input_ports: list[InputPort] = Field(min_length=1)
     output_ports: list[OutputPort] = Field(min_length=1)
     slos: Slos
+    model: ModelSpec | None = Field(default=None, description="ML products: the model to train")
 
     @field_validator("owners")
     @classmethod
     def _owners_valid(cls, owners: list[str] | None) -> list[str] | None:
         return DomainSpec._owners_valid(owners) if owners else owners
+
+    @model_validator(mode="after")
+    def _model_matches_kind(self) -> ProductSpec:
+        if (self.kind == "ml") != (self.model is not None):
+            raise ValueError("an 'ml' product declares a 'model'; other kinds must not")
+        if self.model is None and any(p.producer == "ml" for p in self.output_ports):
+            raise ValueError("only an 'ml' product can publish ports with producer 'ml'")
+        return self
 
     @model_validator(mode="after")
     def _majors_valid(self) -> ProductSpec:
