@@ -53,6 +53,27 @@ def _ingestion(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
     return list(assets.values()), [job], [build_landing_sensor(domain, paths, job, op_names)]
 
 
+def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
+    """Training and scoring assets of the domain's ML products, their retrain job and sensor."""
+    from mesh_platform.ml.assets import build_score_asset, build_train_asset
+    from mesh_platform.ml.sensors import build_drift_sensor
+
+    products = [p for p in domain.products.values() if p.model is not None]
+    if not products:
+        return [], [], []
+    assets, scored = [], {}
+    for product in products:
+        train, score = (
+            build_train_asset(domain, paths, product),
+            build_score_asset(domain, paths, product),
+        )
+        assets += [train, score]
+        scored[product.name] = score.key
+    job = dg.define_asset_job(f"{domain.name}_retrain", selection=dg.AssetSelection.assets(*assets),
+                              description="Train, gate and score the domain's models.")  # fmt: skip
+    return assets, [job], [build_drift_sensor(domain.name, scored, job)]
+
+
 def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     """Build a domain's Dagster Definitions from its folder.
 
@@ -70,9 +91,15 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     paths = mesh_paths()
     project = domain_dbt_project(domain.dbt_dir)
     ingest_assets, jobs, sensors = _ingestion(domain, paths)
+    ml_assets, ml_jobs, ml_sensors = _ml(domain, paths)
     return dg.Definitions(
-        assets=[build_dbt_assets(domain, paths, project), *ingest_assets, *_landing_specs(domain)],
-        jobs=jobs,
-        sensors=sensors,
+        assets=[
+            build_dbt_assets(domain, paths, project),
+            *ingest_assets,
+            *ml_assets,
+            *_landing_specs(domain),
+        ],  # fmt: skip
+        jobs=[*jobs, *ml_jobs],
+        sensors=[*sensors, *ml_sensors],
         executor=dg.in_process_executor,
     )

@@ -81,4 +81,18 @@ def test_source_aligned_domains_have_a_landing_sensor(definitions):
     for name in ("customers", "catalog", "sales", "web"):
         sensor = definitions[name].resolve_sensor_def(f"{name}_landing_sensor")
         assert sensor.job_name == f"{name}_ingest"
-    assert not list(definitions["personalization"].sensors or [])
+    sensors = {s.name for s in definitions["personalization"].sensors or []}
+    assert sensors == {"personalization_drift_retrain"}  # consumer-aligned: no landing zone
+
+
+def test_ml_products_get_training_and_scoring_assets(definitions):
+    specs = _specs(definitions["personalization"])
+    train = specs[dg.AssetKey(["personalization", "churn_model"])]
+    scores = specs[dg.AssetKey(["personalization", "churn_scores"])]
+    assert "lightgbm" in train.kinds and train.tags["mesh/cpu"] == "heavy"
+    assert dg.AssetKey(["sales", "order_lines"]) in {d.asset_key for d in train.deps}
+    assert train.key in {d.asset_key for d in scores.deps}
+    assert scores.tags["mesh/port"] == "public"
+    graph = definitions["personalization"].resolve_asset_graph()
+    checks = {k.name for k in graph.asset_check_keys if k.asset_key == scores.key}
+    assert checks == {"contract", "feature_drift"}

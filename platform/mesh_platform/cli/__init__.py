@@ -2,7 +2,7 @@
 
 import typer
 
-from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, ui
+from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, models, ui
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -13,5 +13,6 @@ build.register(app)
 contracts.register(app)
 lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
+models.register(app)
 inspect.register(app)
 ui.register(app)

@@ -79,6 +79,20 @@ def _run_gap(store: LineageStore, asset: str, run_id: str) -> MissingRun | None:
     return MissingRun(asset, run_id, f"{why} for Dagster run {run_id}")
 
 
+def _edge_seen(store: LineageStore, source: str, target: str, consumer: str) -> bool:
+    """A dbt consumer shows the edge port -> its staging table; a model's job reads the port."""
+    if store.query(
+        "SELECT 1 FROM dataset_edges WHERE src = ? AND dst = ? LIMIT 1", [source, target]
+    ):
+        return True
+    read = store.query(
+        "SELECT 1 FROM dataset_io i JOIN run_events r USING (run_id) "
+        "WHERE i.ds = ? AND i.direction = 'input' AND r.job_name = ? LIMIT 1",
+        [source, _job(consumer)],
+    )
+    return bool(read)
+
+
 def check(
     paths: MeshPaths, store: LineageStore, asset_graph: AssetGraph,
     last_runs: Mapping[str, str], port_versions: Mapping[str, int] | None = None,
@@ -112,9 +126,7 @@ def check(
         source = str(port_dataset(paths, domain, product, version))
         consumer, name = edge.consumer.split("/", 1)
         target = str(table_dataset(paths, consumer, "main", name))
-        if not store.query(
-            "SELECT 1 FROM dataset_edges WHERE src = ? AND dst = ? LIMIT 1", [source, target]
-        ):
+        if not _edge_seen(store, source, target, edge.consumer):
             report.missing_edges.append(MissingEdge(edge.producer, edge.consumer, source, target))
     return report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ OWN_SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 def spec_dir() -> Path:
-    """The official spec, kept beside the repository in ``../shared/openlineage-spec``."""
-    return project_root().parent / "shared" / "openlineage-spec"
+    """The official spec: ``OPENLINEAGE_SPEC_DIR``, else ``../shared/openlineage-spec``."""
+    override = os.environ.get("OPENLINEAGE_SPEC_DIR")
+    return Path(override) if override else project_root().parent / "shared" / "openlineage-spec"
 
 
 @lru_cache(maxsize=1)

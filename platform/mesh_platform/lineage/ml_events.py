@@ -1,0 +1,69 @@
+"""Lineage of ML assets: ports -> model version (training), model + ports -> predictions port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh_platform.lineage import facets as F
+from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
+from mesh_platform.lineage.naming import FILE_NAMESPACE, job_namespace, port_dataset
+from mesh_platform.settings import MeshPaths
+
+
+def model_dataset(paths: MeshPaths, name: str, version: int) -> dict[str, Any]:
+    """A registered model version as a dataset (its folder in the registry)."""
+    return {
+        "namespace": FILE_NAMESPACE,
+        "name": str(paths.registry / name / "versions" / str(version)),
+    }
+
+
+def _port(paths: MeshPaths, port: str, snapshot: str | None) -> dict[str, Any]:
+    domain, product = port.split("/")
+    ds = port_dataset(paths, domain, product)
+    facets = {"datasetVersion": F.dataset_version(snapshot)} if snapshot else {}
+    return {"namespace": ds.namespace, "name": ds.name, "facets": facets}
+
+
+def _pair(run: DagsterRun, job: str, kind: str, owners: list[str], started: str,
+          inputs: list[dict], outputs: list[dict]) -> list[dict[str, Any]]:  # fmt: skip
+    run_id = new_run_id()
+    events = []
+    for event_type, time in (("START", started), ("COMPLETE", now())):
+        event = base_event(event_type, run_id, (job_namespace(run.domain), job), time)
+        attach_context(event, run, kind, owners, "platform/mesh_platform/ml/assets.py")
+        event["inputs"] = inputs
+        event["outputs"] = outputs if event_type == "COMPLETE" else []
+        events.append(event)
+    return events
+
+
+def training_events(
+    paths: MeshPaths, run: DagsterRun, name: str, version: int, features: dict[str, str],
+    snapshots: dict[str, str], owners: list[str], started: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Training read these port snapshots and wrote this model version (features as its schema)."""
+    model = model_dataset(paths, name, version)
+    model["facets"] = {"schema": F.schema([(f, t, None) for f, t in features.items()]),
+                       "ownership": F.ownership(owners),
+                       "datasetVersion": F.dataset_version(str(version))}  # fmt: skip
+    inputs = [_port(paths, port, snap) for port, snap in sorted(snapshots.items())]
+    return _pair(run, f"{run.domain}.{name}", "ML_TRAINING", owners, started, inputs, [model])
+
+
+def scoring_events(
+    paths: MeshPaths, run: DagsterRun, name: str, version: int, port: str, snapshot: str,
+    columns: list[str], inputs: list[str], owners: list[str], started: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Scoring read the champion and the input ports, and published the predictions port."""
+    model = model_dataset(paths, name, version)
+    out = _port(paths, port, snapshot)
+    out["facets"] |= {
+        "schema": F.schema([(c, "", None) for c in columns]), "ownership": F.ownership(owners),
+        "columnLineage": F.column_lineage(
+            {c: [(model["namespace"], model["name"], "prediction")] for c in columns
+             if c in ("churn_probability", "risk_band", "score", "rank")}),
+    }  # fmt: skip
+    sources = [model, *(_port(paths, p, None) for p in inputs)]
+    job = f"{run.domain}.{port.split('/')[1]}"
+    return _pair(run, job, "ML_SCORING", owners, started, sources, [out])

@@ -1,0 +1,1 @@
+"""LightGBM churn and product-ranking models trained on point-in-time features of the ports."""

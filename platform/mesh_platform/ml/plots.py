@@ -1,0 +1,95 @@
+"""PNG plots of a model: ROC curve and feature importance (Agg canvas, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sklearn import metrics
+
+# Fixed metadata keeps the PNG bytes independent of the matplotlib version string.
+_PNG_METADATA = {"Software": None}
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # An explicit Agg canvas instead of pyplot: no global state, safe in worker threads.
+    FigureCanvasAgg(fig).print_png(str(path), metadata=_PNG_METADATA)
+    return path
+
+
+def roc_curve_png(y: np.ndarray, scores: np.ndarray, path: Path) -> Path:
+    """Plot the ROC curve of scores against binary labels, with the chance diagonal.
+
+    Args:
+        y: Binary labels.
+        scores: Model scores, higher meaning more likely positive.
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+
+    """
+    fpr, tpr, _ = metrics.roc_curve(y, scores)
+    auc = metrics.roc_auc_score(y, scores)
+    fig = Figure(figsize=(5, 5), dpi=100)
+    ax = fig.add_subplot()
+    ax.plot(fpr, tpr, label=f"model (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance / majority (0.5)")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return _save(fig, Path(path))
+
+
+def feature_importance_png(booster: lgb.Booster, path: Path, kind: str = "gain") -> Path:
+    """Plot the booster's feature importance as horizontal bars, largest on top.
+
+    Args:
+        booster: A trained booster.
+        path: PNG file to write.
+        kind: ``"gain"`` or ``"split"``.
+
+    Returns:
+        ``path``.
+
+    """
+    names = np.array(booster.feature_name())
+    values = booster.feature_importance(importance_type=kind)
+    order = np.argsort(values)
+    fig = Figure(figsize=(6, 0.3 * len(names) + 1.2), dpi=100)
+    ax = fig.add_subplot()
+    ax.barh(names[order], values[order])
+    ax.set(xlabel=f"importance ({kind})", title="feature importance")
+    fig.tight_layout()
+    return _save(fig, Path(path))
+
+
+def save_plots(
+    out_dir: Path,
+    booster: lgb.Booster,
+    y: np.ndarray | None = None,
+    scores: np.ndarray | None = None,
+    prefix: str = "model",
+) -> list[Path]:
+    """Write the feature importance and, given labels and scores, the ROC curve.
+
+    Args:
+        out_dir: Folder to write into (created if missing).
+        booster: A trained booster.
+        y: Binary labels of the evaluation window (classifier only).
+        scores: Scores of the same rows.
+        prefix: File name prefix, e.g. ``churn``.
+
+    Returns:
+        Paths of the written PNG files.
+
+    """
+    out = Path(out_dir)
+    paths = [feature_importance_png(booster, out / f"{prefix}_feature_importance.png")]
+    if y is not None and scores is not None:
+        paths.append(roc_curve_png(y, scores, out / f"{prefix}_roc_curve.png"))
+    return paths
