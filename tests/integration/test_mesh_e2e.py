@@ -23,7 +23,8 @@ MESH = [sys.executable, "-m", "mesh_platform.cli"]
 PORTS = {
     ("customers", "customer_profiles"), ("catalog", "products"), ("catalog", "promotions"),
     ("sales", "order_lines"), ("sales", "daily_revenue"), ("web", "product_interactions"),
-    ("personalization", "customer_features"),
+    ("personalization", "customer_features"), ("personalization", "churn_scores"),
+    ("personalization", "recommendations"),
 }  # fmt: skip
 LOCATIONS = {"customers", "catalog", "sales", "web", "personalization"}
 
@@ -234,3 +235,23 @@ def test_lineage_log_verifies_and_covers_every_asset(first_up, home):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     pii = mesh(home, "lineage", "pii")
     assert pii.returncode == 0 and "email_sha256" in pii.stdout
+
+
+def test_models_are_trained_gated_and_score_the_prediction_ports(first_up, home):
+    proc = mesh(home, "models", "list", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    models = {m["name"]: m for m in json.loads(proc.stdout)}
+    assert set(models) == {"churn_model", "recommender"}
+    for model in models.values():
+        assert model["champion"] is not None  # the first version passed its gates
+    con = duckdb.connect()
+    recs = con.sql(
+        f"SELECT count(*), count(DISTINCT customer_id), max(rank) FROM read_parquet("
+        f"'{home}/lake/personalization/recommendations/v1/current/*.parquet')"
+    ).fetchall()[0]  # noqa: E501
+    assert recs[0] > 0 and recs[2] <= 10  # top 10 per customer
+    scores = con.sql(
+        f"SELECT min(churn_probability), max(churn_probability) FROM read_parquet("
+        f"'{home}/lake/personalization/churn_scores/v1/current/*.parquet')"
+    ).fetchall()[0]  # noqa: E501
+    assert 0 <= scores[0] <= scores[1] <= 1
