@@ -111,9 +111,11 @@ def train_and_register(
         baseline_metrics=evaluation["baseline"], gates=spec.gates,
         artifacts={"reference_profile.json": profile},
     )  # fmt: skip
+    # The primary metric's own gate says which way is better: ">= 0.65" up, "<= 0.4" down.
+    higher = not spec.gates[spec.primary_metric].lstrip().startswith("<")
     decision = registry.promote_if_better(
         registry_root, name, version.version, spec.gates, spec.primary_metric,
-        champion_metrics_on_window=champion_on_window,
+        higher_is_better=higher, champion_metrics_on_window=champion_on_window,
     )  # fmt: skip
     gains = model.booster.feature_importance("gain").tolist()
     return TrainingResult(
