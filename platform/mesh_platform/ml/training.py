@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -118,8 +119,13 @@ def train_and_register(
         higher_is_better=higher, champion_metrics_on_window=champion_on_window,
     )  # fmt: skip
     gains = model.booster.feature_importance("gain").tolist()
+    # Plots live with the version they describe, so the UI's links keep working.
+    plots = [
+        Path(shutil.copy2(p, Path(version.path) / p.name))
+        for p in _plots(model, eval_df, spec, name)
+    ]
     return TrainingResult(
         version, decision, evaluation["model"], evaluation["baseline"], tuned.best_params,
-        dict(zip(model.features, gains, strict=True)), _plots(model, eval_df, spec, name), split,
+        dict(zip(model.features, gains, strict=True)), plots, split,
         {"train": len(train_df), "evaluate": len(eval_df)},
     )  # fmt: skip
