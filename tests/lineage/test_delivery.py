@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from mesh_platform.lineage import delivery
 from mesh_platform.lineage.delivery import configured_transport, deliver, flush, pending
 from mesh_platform.lineage.server import event_key, running
+from mesh_platform.lineage.transport import CONNECT_TIMEOUT, READ_TIMEOUT
 from openlineage.client.transport.http import HttpTransport
 
 from tests.conftest import env_with
@@ -164,7 +164,7 @@ def test_openlineage_yml_is_read_and_bounded(monkeypatch, tmp_path):
     )
     transport = configured_transport()
     assert isinstance(transport, HttpTransport)
-    assert transport.timeout == (delivery.CONNECT_TIMEOUT, delivery.READ_TIMEOUT)
+    assert transport.timeout == (CONNECT_TIMEOUT, READ_TIMEOUT)
     adapter = transport.session.get_adapter("http://127.0.0.1:9/api/v1/lineage")
     assert adapter.max_retries.total == 0  # type: ignore[attr-defined]
 

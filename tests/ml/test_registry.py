@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import typer
 from mesh_platform.cli import models as models_cli
-from mesh_platform.ml import registry
+from mesh_platform.ml import promotion, registry
 from mesh_platform.ml.gates import check_gates, parse_gate, parse_gates
 from mesh_platform.ml.registry import RegistryError
 from typer.testing import CliRunner
@@ -47,7 +47,7 @@ def _register(root: Path, model, roc_auc: float, f1: float = 0.5, window=WINDOW,
 
 
 def _promote(root: Path, version: int, **kwargs):
-    return registry.promote_if_better(root, "churn", version, GATES, "roc_auc", **kwargs)
+    return promotion.promote_if_better(root, "churn", version, GATES, "roc_auc", **kwargs)
 
 
 def test_first_model_passing_gates_becomes_champion(tmp_path):
@@ -85,8 +85,8 @@ def test_better_candidate_replaces_champion_lower_is_better(tmp_path, model_file
         registry.register(tmp_path, "m", model_file, {}, {"log_loss": loss}, {}, {}, "c", None,
                           WINDOW, {})  # fmt: skip
     gates = {"log_loss": "<= 0.6"}
-    assert registry.promote_if_better(tmp_path, "m", 1, gates, "log_loss", False).promoted
-    decision = registry.promote_if_better(tmp_path, "m", 2, gates, "log_loss", False)
+    assert promotion.promote_if_better(tmp_path, "m", 1, gates, "log_loss", False).promoted
+    decision = promotion.promote_if_better(tmp_path, "m", 2, gates, "log_loss", False)
     assert decision.promoted and decision.previous_champion == 1
     assert registry.aliases(tmp_path, "m")["history"][-1]["version"] == 1
     assert registry.show(tmp_path, "m", 1).status == "retired"
@@ -127,21 +127,21 @@ def test_rollback_restores_the_previous_champion(tmp_path, model_file):
     for auc in (0.70, 0.72, 0.74):
         version = _register(tmp_path, model_file, auc).version
         assert _promote(tmp_path, version).promoted
-    assert registry.rollback(tmp_path, "churn").version == 2
+    assert promotion.rollback(tmp_path, "churn").version == 2
     assert registry.show(tmp_path, "churn", 3).status == "rolled_back"
-    assert registry.rollback(tmp_path, "churn").version == 1
+    assert promotion.rollback(tmp_path, "churn").version == 1
     assert registry.champion(tmp_path, "churn").status == "champion"  # type: ignore[union-attr]
     with pytest.raises(RegistryError, match="no previous champion"):
-        registry.rollback(tmp_path, "churn")
+        promotion.rollback(tmp_path, "churn")
 
 
 def test_manual_promotion_is_gate_checked_unless_forced(tmp_path, model_file):
     _register(tmp_path, model_file, 0.70)
     _register(tmp_path, model_file, 0.60)
-    assert registry.promote(tmp_path, "churn", 1).promoted
-    refused = registry.promote(tmp_path, "churn", 2)
+    assert promotion.promote(tmp_path, "churn", 1).promoted
+    refused = promotion.promote(tmp_path, "churn", 2)
     assert not refused.promoted and "roc_auc >= 0.65" in refused.reasons[0]
-    forced = registry.promote(tmp_path, "churn", 2, force=True)
+    forced = promotion.promote(tmp_path, "churn", 2, force=True)
     assert forced.promoted and forced.reasons[1].startswith("forced past: gate roc_auc")
     assert registry.champion(tmp_path, "churn").version == 2  # type: ignore[union-attr]
 

@@ -139,7 +139,8 @@ def promote_cmd(
     force: bool = typer.Option(False, "--force", help="promote even if its gates fail"),
 ) -> None:
     """Make a version champion; it must pass the gates recorded with it unless --force."""
-    from mesh_platform.ml.registry import NotFoundError, promote
+    from mesh_platform.ml.promotion import promote
+    from mesh_platform.ml.registry import NotFoundError
 
     try:
         decision = promote(_root(name), name, version, force=force)
@@ -156,7 +157,8 @@ def promote_cmd(
 @models_app.command("rollback")
 def rollback_cmd(name: str = NAME) -> None:
     """Restore the previous champion."""
-    from mesh_platform.ml.registry import RegistryError, rollback
+    from mesh_platform.ml.promotion import rollback
+    from mesh_platform.ml.registry import RegistryError
 
     try:
         restored = rollback(_root(name), name)

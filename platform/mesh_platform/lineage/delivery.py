@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import requests
-from openlineage.client import OpenLineageClient
 from openlineage.client.transport import Transport
-from openlineage.client.transport.composite import CompositeTransport
-from openlineage.client.transport.http import HttpTransport
-from requests.adapters import HTTPAdapter
 
 from mesh_platform.lineage.log import canonical
+from mesh_platform.lineage.transport import configured_transport
 from mesh_platform.settings import MeshPaths
 
 log = logging.getLogger(__name__)
@@ -27,7 +24,6 @@ OUTBOX = "outbox"
 SPOOL = "events.jsonl"  # events waiting for the backend, oldest first
 CURSOR = "cursor"  # byte offset in SPOOL of the first event not yet accepted
 REJECTED = "rejected.jsonl"  # events the backend refused for good (4xx): kept, not retried
-CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
 RUN_BUDGET = 5.0  # seconds deliver() may spend sending inside a data run
 SENT, REFUSED, FAILED = "sent", "refused", "failed"
 
@@ -41,56 +37,6 @@ class _Event(dict):
         except KeyError:
             raise AttributeError(name) from None
         return _Event(value) if isinstance(value, dict) else value
-
-
-def _bounded(transport: Transport) -> Transport:
-    """Short timeouts and no retries: the outbox retries later, a data run must not wait."""
-    if isinstance(transport, HttpTransport):
-        read = min(READ_TIMEOUT, float(transport.timeout))
-        setattr(transport, "timeout", (CONNECT_TIMEOUT, read))  # noqa: B010 - requests takes a pair
-        transport.session.mount(transport.url, HTTPAdapter(max_retries=0))
-    elif isinstance(transport, CompositeTransport):
-        for child in transport.transports:
-            _bounded(child)
-    elif transport.kind == "console":
-        # The console transport logs at INFO; make sure a configured console is seen.
-        console = logging.getLogger("openlineage.client.transport.console")
-        if console.getEffectiveLevel() > logging.INFO:
-            console.setLevel(logging.INFO)
-        if not console.hasHandlers():
-            console.addHandler(logging.StreamHandler())
-    return transport
-
-
-def _config_present() -> bool:
-    """Whether any standard OpenLineage configuration source is set (cheap, no client built)."""
-    if os.environ.get("OPENLINEAGE_URL"):
-        return True
-    if any(key.startswith("OPENLINEAGE__TRANSPORT__") for key in os.environ):
-        return True
-    return OpenLineageClient._find_yaml_config_path() is not None
-
-
-def configured_transport() -> Transport | None:
-    """The transport configured the standard OpenLineage way, or None when nothing is.
-
-    Sources, resolved by the client itself: ``openlineage.yml`` (``OPENLINEAGE_CONFIG``, the
-    working directory, ``~/.openlineage``), ``OPENLINEAGE__TRANSPORT__*`` and ``OPENLINEAGE_URL``.
-    The client would fall back to the console when none is set; the mesh then keeps its local log
-    only. HTTP transports get short timeouts and no retries.
-
-    Raises:
-        ValueError: the configuration does not parse.
-    """
-    if not _config_present():
-        return None
-    client = OpenLineageClient()
-    transport_config = client.config.transport or {}
-    if not transport_config.get("type") and not os.environ.get("OPENLINEAGE_URL"):
-        return None  # a config file without a transport section
-    if client.transport.kind == "noop":  # OPENLINEAGE_DISABLED=true
-        return None
-    return _bounded(client.transport)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""File-based model registry: immutable versions, a gated `champion` alias, rollback history."""
+"""File-based model registry: immutable versions, their metadata and the `champion` alias."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from mesh_platform.ml.gates import check_gates, compare_with_champion
 
 MODEL_FILE = "model.txt"
 META_FILE = "meta.json"
@@ -58,16 +56,6 @@ class ModelVersion:
         import lightgbm as lgb
 
         return lgb.Booster(model_file=str(self.model_file))
-
-
-@dataclass
-class PromotionDecision:
-    """Whether a version became champion, and why (or why not)."""
-
-    promoted: bool
-    reasons: list[str] = field(default_factory=list)
-    version: int = 0
-    previous_champion: int | None = None
 
 
 def _now() -> str:
@@ -232,154 +220,3 @@ def aliases(registry_root: Path, name: str) -> dict[str, Any]:
 def _read_aliases(model_dir: Path) -> dict[str, Any]:
     path = model_dir / ALIASES_FILE
     return json.loads(path.read_text()) if path.exists() else {"champion": None, "history": []}
-
-
-def _update_meta(
-    root: Path, name: str, version: int, status: str | None, decision: dict[str, Any] | None
-) -> None:
-    """Set a version's status and append a decision to its meta.json (caller holds the lock)."""
-    meta = show(root, name, version).meta
-    meta["status"] = status or meta["status"]
-    meta["decisions"] += [decision] if decision else []
-    _write_json(_model_dir(root, name) / "versions" / str(version) / META_FILE, meta)
-
-
-def _set_champion(root: Path, name: str, new: int, decision: dict[str, Any]) -> int | None:
-    """Move the alias to `new`, pushing the old champion onto the history (lock held)."""
-    model_dir = _model_dir(root, name)
-    state = _read_aliases(model_dir)
-    old = state["champion"]
-    if old is not None:
-        state["history"].append({"version": old, "replaced_at": _now(), "replaced_by": new})
-        _update_meta(root, name, old, "retired", None)
-    state["champion"] = new
-    _write_json(model_dir / ALIASES_FILE, state)
-    _update_meta(root, name, new, "champion", decision)
-    return old
-
-
-def _champion_on_window(
-    candidate: ModelVersion, current: ModelVersion, on_window: Mapping[str, float] | None
-) -> tuple[Mapping[str, float] | None, str]:
-    """The champion's metrics on the candidate's window, or why they are unknown."""
-    if on_window is not None:  # an explicit re-evaluation on the candidate's window wins
-        return on_window, ""
-    window, theirs = candidate.meta.get("evaluation_window"), current.meta.get("evaluation_window")
-    if window == theirs:
-        return current.metrics, ""
-    return None, (
-        f"champion v{current.version} was evaluated on {json.dumps(theirs)}, the candidate on "
-        f"{json.dumps(window)}: pass champion_metrics_on_window (the champion re-evaluated on the "
-        "candidate's window) to compare them"
-    )
-
-
-def promote_if_better(
-    registry_root: Path,
-    name: str,
-    version: int,
-    gates: Mapping[str, str],
-    primary_metric: str,
-    higher_is_better: bool = True,
-    champion_metrics_on_window: Mapping[str, float] | None = None,
-) -> PromotionDecision:
-    """Make a version champion if it passes every gate and beats the champion on its window.
-
-    Args:
-        registry_root: Registry folder.
-        name: Model name.
-        version: The candidate version.
-        gates: Metric -> gate expression, e.g. `{"roc_auc": ">= 0.65"}`.
-        primary_metric: Metric on which the candidate must beat the champion.
-        higher_is_better: Whether a larger primary metric is better.
-        champion_metrics_on_window: The champion's metrics re-evaluated on the candidate's
-            evaluation window; needed when the champion was evaluated on another window.
-
-    Returns:
-        The decision, also appended to the candidate's `decisions` in its meta.json.
-    """
-    model_dir = _model_dir(registry_root, name)
-    with _locked(model_dir):  # the champion cannot move between the comparison and the switch
-        candidate = show(registry_root, name, version)
-        current = champion(registry_root, name)
-        reasons = check_gates(candidate.metrics, gates)
-        passed = not reasons
-        if current is not None and current.version == candidate.version:
-            passed, reasons = False, reasons + [f"v{version} is already the champion"]
-        elif current is not None:
-            theirs, why = _champion_on_window(candidate, current, champion_metrics_on_window)
-            beats, why = (False, why) if theirs is None else compare_with_champion(
-                candidate.metrics, theirs, primary_metric, higher_is_better,
-                f"champion v{current.version}")  # fmt: skip
-            passed, reasons = passed and beats, reasons + [why]
-        elif passed:
-            reasons.append("no champion yet")
-        if passed:
-            reasons.insert(0, f"passed {len(gates)} gate(s)")
-        decision = PromotionDecision(passed, reasons, version, current and current.version)
-        record = {"at": _now(), "action": "promote_if_better", "promoted": passed,
-                  "reasons": reasons, "champion_before": decision.previous_champion,
-                  "gates": dict(gates), "primary_metric": primary_metric,
-                  "higher_is_better": higher_is_better,
-                  "champion_metrics_on_window": champion_metrics_on_window}  # fmt: skip
-        if passed:
-            _set_champion(registry_root, name, version, record)
-        else:
-            _update_meta(registry_root, name, version, None, record)
-    return decision
-
-
-def promote(
-    registry_root: Path,
-    name: str,
-    version: int,
-    *,
-    gates: Mapping[str, str] | None = None,
-    force: bool = False,
-) -> PromotionDecision:
-    """Make a version champion by hand: it must pass its gates unless `force`.
-
-    Args:
-        registry_root: Registry folder.
-        name: Model name.
-        version: The version to promote.
-        gates: Gates to check; by default those recorded with the version.
-        force: Promote even when gates fail (the failures are recorded).
-
-    Returns:
-        The decision; a promotion is also recorded in the version's meta.json.
-    """
-    with _locked(_model_dir(registry_root, name)):
-        candidate = show(registry_root, name, version)
-        current = champion(registry_root, name)
-        gates = candidate.meta.get("gates", {}) if gates is None else gates
-        failures = check_gates(candidate.metrics, gates or {})
-        previous = current and current.version
-        if previous == version:
-            failures = [f"v{version} is already the champion"]
-        if previous == version or (failures and not force):
-            return PromotionDecision(False, failures, version, previous)
-        reasons = ["manual promotion"] + [f"forced past: {f}" for f in failures]
-        if not gates:
-            reasons.append("no gates recorded with this version")
-        record = {"at": _now(), "action": "force" if force else "promote", "promoted": True,
-                  "reasons": reasons, "champion_before": previous}  # fmt: skip
-        _set_champion(registry_root, name, version, record)
-    return PromotionDecision(True, reasons, version, previous)
-
-
-def rollback(registry_root: Path, name: str) -> ModelVersion:
-    """Restore the previous champion from the history; returns the restored version."""
-    model_dir = _model_dir(registry_root, name)
-    with _locked(model_dir):
-        state = _read_aliases(model_dir)
-        if not state["history"]:
-            raise RegistryError(f"model '{name}' has no previous champion to roll back to")
-        restored = state["history"].pop()["version"]
-        current = state["champion"]
-        state["champion"] = restored
-        _write_json(model_dir / ALIASES_FILE, state)
-        record = {"at": _now(), "action": "rollback", "from": current, "to": restored}
-        _update_meta(registry_root, name, current, "rolled_back", record)
-        _update_meta(registry_root, name, restored, "champion", record)
-    return show(registry_root, name, restored)

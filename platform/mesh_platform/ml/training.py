@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from mesh_platform.ml import features as F
-from mesh_platform.ml import registry
+from mesh_platform.ml import promotion, registry
 from mesh_platform.ml.drift import reference_profile
 from mesh_platform.ml.evaluate import evaluate_classifier, evaluate_ranker
 from mesh_platform.ml.plots import save_plots
@@ -29,7 +29,7 @@ class TrainingResult:
     """What one training produced, for materialisation metadata."""
 
     version: registry.ModelVersion
-    decision: registry.PromotionDecision
+    decision: promotion.PromotionDecision
     metrics: dict[str, float]
     baseline: dict[str, float]
     params: dict[str, Any]
@@ -114,7 +114,7 @@ def train_and_register(
     )  # fmt: skip
     # The primary metric's own gate says which way is better: ">= 0.65" up, "<= 0.4" down.
     higher = not spec.gates[spec.primary_metric].lstrip().startswith("<")
-    decision = registry.promote_if_better(
+    decision = promotion.promote_if_better(
         registry_root, name, version.version, spec.gates, spec.primary_metric,
         higher_is_better=higher, champion_metrics_on_window=champion_on_window,
     )  # fmt: skip
