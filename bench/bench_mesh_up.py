@@ -78,6 +78,8 @@ def mesh_env(home: Path) -> dict[str, str]:
         "MESH_HOME": str(home),
         "DAGSTER_HOME": str(home / "dagster"),
         "DAGSTER_DISABLE_TELEMETRY": "true",
+        # The raw baseline runs the SQL only: model training (issue 5) is left out of both.
+        "MESH_ML": "off",
     }
     return env
 
