@@ -226,6 +226,12 @@ def test_column_lineage_crosses_domains_back_to_landing_files(first_up, home):
     revenue = _upstream(home, "revenue_365d")
     assert (f"file:{lake}/sales/order_lines/v1", "line_revenue") in revenue
     assert (f"file:{landing}/sales/order_lines_*.parquet", "unit_price") in revenue
+    # ... and on into the features of the churn model trained on the port (ML column lineage).
+    proc = mesh(home, "lineage", "downstream", "sales/order_lines", "--column", "line_revenue",
+                "--format", "json")  # fmt: skip
+    reached = {(n["dataset"].split("/versions/")[0], n["column"])
+               for n in json.loads(proc.stdout)["nodes"]}  # fmt: skip
+    assert (f"file:{home}/registry/churn_model", "revenue_365d") in reached
 
 
 def test_lineage_log_verifies_and_covers_every_asset(first_up, home):

@@ -41,12 +41,25 @@ def _pair(run: DagsterRun, job: str, kind: str, owners: list[str], started: str,
 def training_events(
     paths: MeshPaths, run: DagsterRun, name: str, version: int, features: dict[str, str],
     snapshots: dict[str, str], owners: list[str], started: str,
+    feature_columns: dict[str, tuple[tuple[str, str, str], ...]] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Training read these port snapshots and wrote this model version (features as its schema)."""
+    """Training read these port snapshots and wrote this model version (features as its schema).
+
+    ``feature_columns`` (feature -> port columns) becomes the model's column lineage, so an
+    auditor can follow a port column into the features of every model trained on it.
+    """
     model = model_dataset(paths, name, version)
     model["facets"] = {"schema": F.schema([(f, t, None) for f, t in features.items()]),
                        "ownership": F.ownership(owners),
                        "datasetVersion": F.dataset_version(str(version))}  # fmt: skip
+    if feature_columns:
+        mapping = {}
+        for feature, sources in feature_columns.items():
+            mapping[feature] = []
+            for domain, product, column in sources:
+                ds = port_dataset(paths, domain, product)
+                mapping[feature].append((ds.namespace, ds.name, column))
+        model["facets"]["columnLineage"] = F.column_lineage(mapping)
     inputs = [_port(paths, port, snap) for port, snap in sorted(snapshots.items())]
     return _pair(run, f"{run.domain}.{name}", "ML_TRAINING", owners, started, inputs, [model])
 

@@ -9,6 +9,7 @@ from mesh_platform.contracts.validate import audit_for
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
 from mesh_platform.ml import registry
+from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.scoring import check_drift, score, write_parquet
 from mesh_platform.ml.sources import pinned_sources
 from mesh_platform.ml.training import train_and_register
@@ -72,9 +73,10 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         context.log.info(f"{product.name} v{result.version.version}: {result.decision.reasons}")
         features = result.version.meta.get("features", {})
         owners = domain.owners_of(product)
+        columns = feature_columns(spec.kind, paths.contracts)
         _emit(context, paths, lambda run: training_events(
             paths, run, product.name, result.version.version, features, snapshots, owners,
-            started))  # fmt: skip
+            started, columns))  # fmt: skip
         return dg.MaterializeResult(metadata=_train_metadata(result))
 
     return _train
