@@ -108,6 +108,8 @@ def read_ports(domain_dir: Path) -> list[Port]:
     for path in sorted((domain_dir / "products").glob("*.yaml")):
         spec = yaml.safe_load(path.read_text()) or {}
         for port in spec.get("output_ports", []):
+            if port.get("producer", "dbt") != "dbt":
+                continue  # a model's predictions: not SQL, left out of both contenders
             found.append(Port(port["name"], port["model"], int(port.get("version", 1))))
     return found
 
