@@ -56,13 +56,14 @@ def _ingestion(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
 
 def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
     """Training and scoring assets of the domain's ML products, their retrain job and sensor."""
-    from mesh_platform.ml.assets import build_score_asset, build_train_asset
-    from mesh_platform.ml.sensors import build_drift_sensor
-
     products = [p for p in domain.products.values() if p.model is not None]
     # MESH_ML=off leaves models out (a laptop without time for training; the SQL benchmark).
     if not products or os.environ.get("MESH_ML", "on").lower() in ("off", "0", "false"):
         return [], [], []
+    # Imported only here: LightGBM, optuna, scikit-learn and matplotlib cost every code location
+    # without models seconds of start-up for nothing.
+    from mesh_platform.ml.assets import build_score_asset, build_train_asset
+    from mesh_platform.ml.sensors import build_drift_sensor
     assets, scored = [], {}
     for product in products:
         train, score = (
