@@ -64,6 +64,7 @@ def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
     # without models seconds of start-up for nothing.
     from mesh_platform.ml.assets import build_score_asset, build_train_asset
     from mesh_platform.ml.sensors import build_drift_sensor
+
     assets, scored = [], {}
     for product in products:
         train, score = (
