@@ -8,7 +8,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage
 
-Schema = dict[str, dict[str, dict[str, dict[str, str]]]]
+# What sqlglot resolves columns with: catalog -> schema -> table -> column -> type, or a flat
+# table -> column -> type.
+Schema = dict[str, Any]
 
 
 def column_sources(sql: str, column: str, schema: Schema) -> set[tuple[str, str, str, str]]:

@@ -6,10 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.lineage import lineage
 
+from mesh_platform.lineage.sql_lineage import column_sources
 from mesh_platform.ml import feature_sql
 from mesh_platform.ml.features import CHURN_FEATURES, MAX_RELEVANCE, RANKER_FEATURES
 
@@ -62,12 +61,10 @@ def feature_columns(kind: str, contracts_dir: Path) -> dict[str, tuple[tuple[str
     found = {}
     for feature in CHURN_FEATURES if kind == "classifier" else RANKER_FEATURES:
         try:
-            root = lineage(feature, sql, schema, dialect="duckdb")
+            sources = column_sources(sql, feature, schema)
         except (SqlglotError, KeyError, ValueError):
             continue
-        leaves = {(*tables[n.source.name], n.name.split(".")[-1]) for n in root.walk()
-                  if isinstance(n.source, exp.Table) and not n.downstream
-                  and n.source.name in tables}  # fmt: skip
+        leaves = {(*tables[t], col) for _, _, t, col in sources if t in tables}
         if leaves:
             found[feature] = tuple(sorted(leaves))
     return found
