@@ -16,11 +16,12 @@ bootstrap:
 	@# recompile its imports (measured: dbt + dagster imports 6.5 s -> 3.7 s).
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
-# Debian packages the tests need (Graphviz renders lineage graphs as PNG). Installed when missing
-# and we may (root, as in CI); otherwise say what to install.
-SYSDEPS := graphviz
+# Debian packages the tests need: Graphviz renders lineage graphs as PNG; Chromium (headless) checks
+# the Dagster UI and the governance report in a real browser. Installed when missing and we may
+# (root, as in CI); otherwise say what to install.
+SYSDEPS := graphviz chromium fonts-dejavu-core
 sysdeps:
-	@command -v dot >/dev/null 2>&1 || { \
+	@{ command -v dot && command -v chromium; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
 	  else echo "please install: $(SYSDEPS) (Debian packages)"; exit 1; fi; }
