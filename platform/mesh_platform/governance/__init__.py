@@ -1,0 +1,1 @@
+"""Federated computational governance: global policies, domain additions, one verdict."""

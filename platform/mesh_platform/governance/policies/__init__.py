@@ -1,0 +1,53 @@
+"""The registry of global policies: one module per policy, each exporting ``POLICY``.
+
+Order is the order reports list them. A domain's governance.yaml may raise these, never lower or
+disable them (see ``governance.federation``).
+"""
+
+from __future__ import annotations
+
+from mesh_platform.governance.model import Policy
+from mesh_platform.governance.policies import (
+    blocking_check,
+    classification,
+    documentation,
+    freshness,
+    lineage_complete,
+    model_gates,
+    naming,
+    owner,
+    port_contract,
+    semver,
+)
+
+# Reserved for govrun (issue 6, items 4 and 5): uncomment when the modules exist. A module with
+# several policies may export POLICIES (a list) and be spliced in with *module.POLICIES.
+# from mesh_platform.governance.policies import access, pii
+
+GLOBAL_POLICIES: list[Policy] = [
+    owner.POLICY,
+    documentation.POLICY,
+    port_contract.POLICY,
+    classification.POLICY,
+    # pii.POLICY,
+    # access.POLICY,
+    semver.POLICY,
+    freshness.POLICY,
+    blocking_check.POLICY,
+    naming.POLICY,
+    lineage_complete.POLICY,
+    model_gates.POLICY,
+]
+
+
+def policy_by_id(policy_id: str) -> Policy:
+    """A global policy by id.
+
+    Raises:
+        KeyError: naming the known ids.
+
+    """
+    for policy in GLOBAL_POLICIES:
+        if policy.id == policy_id:
+            return policy
+    raise KeyError(f"no global policy '{policy_id}': known {[p.id for p in GLOBAL_POLICIES]}")

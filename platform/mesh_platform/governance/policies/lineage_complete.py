@@ -1,0 +1,12 @@
+"""Policy lineage_complete (being written)."""
+
+from __future__ import annotations
+
+from mesh_platform.governance.model import Policy, Severity
+
+POLICY = Policy(
+    id="lineage-complete",
+    severity=Severity.error,
+    rationale="(being written)",
+    check=lambda ctx, p: [],
+)

@@ -1,0 +1,9 @@
+"""Policy model_gates (being written)."""
+
+from __future__ import annotations
+
+from mesh_platform.governance.model import Policy, Severity
+
+POLICY = Policy(
+    id="model-gates", severity=Severity.error, rationale="(being written)", check=lambda ctx, p: []
+)

@@ -1,0 +1,9 @@
+"""Policy naming (being written)."""
+
+from __future__ import annotations
+
+from mesh_platform.governance.model import Policy, Severity
+
+POLICY = Policy(
+    id="naming", severity=Severity.error, rationale="(being written)", check=lambda ctx, p: []
+)

@@ -1,0 +1,12 @@
+"""Policy port_contract (being written)."""
+
+from __future__ import annotations
+
+from mesh_platform.governance.model import Policy, Severity
+
+POLICY = Policy(
+    id="port-contract",
+    severity=Severity.error,
+    rationale="(being written)",
+    check=lambda ctx, p: [],
+)
