@@ -2,7 +2,7 @@
 
 import typer
 
-from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, models, ui
+from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, models, new, ui
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -16,3 +16,6 @@ lineage_serve.register(lineage.lineage_app)
 models.register(app)
 inspect.register(app)
 ui.register(app)
+new.register(app)
+from mesh_platform.cli import serve  # noqa: E402  (serving helper: its own line)
+serve.register(app)
