@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesh_platform.governance.context import MeshContext
+from mesh_platform.governance.context import MeshContext, fast_yaml
 from mesh_platform.governance.federation import EffectivePolicy, federate
 from mesh_platform.governance.model import Finding, Severity
 from mesh_platform.settings import MeshPaths
@@ -84,7 +84,17 @@ def run_governance(
 
     """
     paths = paths or MeshPaths(root=Path(root), home=Path(root) / ".mesh")
-    ctx = context or MeshContext.load(paths, domain)
+    with fast_yaml():
+        ctx = context or MeshContext.load(paths, domain)
+        try:
+            return _judge(ctx, domain)
+        finally:
+            if "runtime" in ctx.__dict__:
+                ctx.runtime.close()
+
+
+def _judge(ctx: MeshContext, domain: str | None) -> GovernanceResult:
+    paths = ctx.paths
     if domain is not None and domain not in ctx.domains:
         raise KeyError(f"no domain '{domain}' under {paths.domains}: known {sorted(ctx.domains)}")
     effective, fed_findings = federate(ctx)

@@ -73,8 +73,12 @@ class EffectivePolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"id": self.id, "severity": self.severity.name, "origin": self.origin,
-                "rationale": self.policy.rationale}  # fmt: skip
+        return {
+            "id": self.id,
+            "severity": self.severity.name,
+            "origin": self.origin,
+            "rationale": self.policy.rationale,
+        }
 
 
 def load_config(domain: Domain, ctx: MeshContext) -> tuple[GovernanceConfig, list[Finding]]:
@@ -105,8 +109,8 @@ def federate(ctx: MeshContext) -> tuple[dict[str, list[EffectivePolicy]], list[F
         ``{domain: [effective policies]}`` and the findings of every governance.yaml.
 
     """
-    from mesh_platform.governance.policies.catalogue import build_added
     from mesh_platform.governance.policies import GLOBAL_POLICIES
+    from mesh_platform.governance.policies.catalogue import build_added
 
     base = {p.id: p for p in [*GLOBAL_POLICIES, FEDERATION]}
     effective: dict[str, list[EffectivePolicy]] = {}
@@ -140,8 +144,10 @@ def _raise(
             known = ", ".join(sorted(base))
             msg, fix = f"no global policy '{pid}'", f"use one of: {known}"
         elif Severity.parse(name) < policy.severity:
-            msg = (f"lowers global policy '{pid}' from {policy.severity} to {name}: "
-                   "a domain may only raise severities")  # fmt: skip
+            msg = (
+                f"lowers global policy '{pid}' from {policy.severity} to {name}: "
+                "a domain may only raise severities"
+            )
             fix = f"remove '{pid}' or set it to {policy.severity} or higher"
         else:
             chosen[pid] = Severity.parse(name)

@@ -7,9 +7,24 @@ import re
 TODO_MARK = "TODO"  # `mesh new` scaffolds mark what a human must fill in with "TODO:"
 # Owners that name no real person or team: scaffolding leftovers and documentation examples.
 PLACEHOLDER_NAMES = frozenset(
-    {"todo", "tbd", "fixme", "changeme", "owner", "someone", "nobody", "unknown", "example",
-     "your-team", "your_team", "team", "me", "user", "test"}
-)  # fmt: skip
+    {
+        "todo",
+        "tbd",
+        "fixme",
+        "changeme",
+        "owner",
+        "someone",
+        "nobody",
+        "unknown",
+        "example",
+        "your-team",
+        "your_team",
+        "team",
+        "me",
+        "user",
+        "test",
+    }
+)
 PLACEHOLDER_MAIL_DOMAINS = frozenset({"example.com", "example.org", "example.net"})
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -35,3 +50,14 @@ def owner_placeholder(owner: str) -> str | None:
 def port_label(domain: str, port: str, major: int) -> str:
     """``domain/port v<major>``."""
     return f"{domain}/{port} v{major}"
+
+
+def lint_owner(field: str) -> str | None:
+    """The policy that reports a contract lint error on ``field`` instead of port-contract."""
+    if field.endswith(".classification"):
+        return "classification"
+    if field.startswith("slaProperties"):
+        return "freshness"
+    if field.endswith(".description") and ".properties[" in field:
+        return "documentation"
+    return None

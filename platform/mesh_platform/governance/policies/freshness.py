@@ -1,9 +1,51 @@
-"""Policy freshness (being written)."""
+"""Policy: every public port promises a freshness SLO, the same in descriptor and contract."""
 
 from __future__ import annotations
 
-from mesh_platform.governance.model import Policy, Severity
+from collections.abc import Iterator
+
+from mesh_platform.governance.context import MeshContext
+from mesh_platform.governance.model import Finding, Policy, Severity
+from mesh_platform.governance.policies._util import lint_owner
+
+
+def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
+    """Contract freshness missing or invalid, or different from the product's slos."""
+    for error in ctx.contract_errors:
+        where = ctx.locate(error.file)
+        if where and lint_owner(error.field) == policy.id and ctx.judged(where[0]):
+            yield policy.finding(
+                where[0],
+                where[1],
+                ctx.rel(error.file),
+                error.field,
+                error.message,
+                "add slaProperties: [{property: freshness, "
+                "value: <hours>, unit: h}] equal to the product's "
+                "slos.freshness_hours",
+            )
+    for domain, product in ctx.products():
+        hours = product.slos.freshness_hours
+        for port in product.output_ports:
+            contract = ctx.port_contract(domain.name, port.name, port.version)
+            if port.visibility != "public" or contract is None:
+                continue
+            promised = contract.freshness_hours
+            if promised is not None and promised != hours:
+                yield policy.finding(
+                    domain.name,
+                    product.name,
+                    ctx.rel(contract.path),
+                    "slaProperties.freshness",
+                    f"contract promises {promised:g} h but {ctx.product_file(domain, product.name)}"
+                    f" slos.freshness_hours is {hours:g} h",
+                    "make the two agree: consumers read the contract, the platform the descriptor",
+                )
+
 
 POLICY = Policy(
-    id="freshness", severity=Severity.error, rationale="(being written)", check=lambda ctx, p: []
+    id="freshness",
+    severity=Severity.error,
+    rationale="Consumers must know how stale a port may get before they build on it.",
+    check=check,
 )

@@ -21,14 +21,25 @@ def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
             product = (
                 file.rsplit("/", 1)[-1].removesuffix(".yaml") if "/products/" in file else None
             )
-            yield policy.finding(domain_dir.rsplit("/", 1)[-1], product, file, error.field,
-                                 f"invalid owner: {error.message}", FIX_OWNER)  # fmt: skip
+            yield policy.finding(
+                domain_dir.rsplit("/", 1)[-1],
+                product,
+                file,
+                error.field,
+                f"invalid owner: {error.message}",
+                FIX_OWNER,
+            )
     for domain in ctx.selected():
         file = ctx.domain_file(domain)
         if is_placeholder_text(domain.spec.team):
-            yield policy.finding(domain.name, None, file, "team",
-                                 f"team is a placeholder: {domain.spec.team!r}",
-                                 "write the owning team's name")  # fmt: skip
+            yield policy.finding(
+                domain.name,
+                None,
+                file,
+                "team",
+                f"team is a placeholder: {domain.spec.team!r}",
+                "write the owning team's name",
+            )
         yield from _owners(policy, domain.name, None, file, domain.spec.owners)
         for product in domain.products.values():
             if product.owners is not None:
@@ -45,12 +56,24 @@ def _owners(
     for i, owner in enumerate(owners):
         why = owner_placeholder(owner)
         if why:
-            yield policy.finding(domain, product, file, f"owners[{i}]",
-                                 f"owner '{owner}' is a placeholder: {why}", FIX_OWNER)  # fmt: skip
+            yield policy.finding(
+                domain,
+                product,
+                file,
+                f"owners[{i}]",
+                f"owner '{owner}' is a placeholder: {why}",
+                FIX_OWNER,
+            )
         if owner in seen:
-            yield policy.finding(domain, product, file, f"owners[{i}]",
-                                 f"owner '{owner}' is listed twice", "remove the duplicate",
-                                 severity=Severity.warning)  # fmt: skip
+            yield policy.finding(
+                domain,
+                product,
+                file,
+                f"owners[{i}]",
+                f"owner '{owner}' is listed twice",
+                "remove the duplicate",
+                severity=Severity.warning,
+            )
         seen.add(owner)
 
 
