@@ -19,3 +19,6 @@ ui.register(app)
 new.register(app)
 from mesh_platform.cli import serve  # noqa: E402  (serving helper: its own line)
 serve.register(app)
+from mesh_platform.cli import govern  # noqa: E402, I001  (governance)
+
+govern.register(app)
