@@ -1,0 +1,1 @@
+"""Real-time recommendations API served from the recommender champion's published port."""

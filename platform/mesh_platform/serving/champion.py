@@ -1,0 +1,80 @@
+"""Champion watcher: polls port pointers and the registry alias, swaps a new index atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from mesh_platform.serving import metrics
+from mesh_platform.serving.config import ServeConfig
+from mesh_platform.serving.events import LandingWriter
+from mesh_platform.serving.index import RecIndex
+from mesh_platform.serving.loader import NothingToServe, build_index, source_key
+from mesh_platform.serving.rerank import SessionStore
+from mesh_platform.serving.shedding import Admission
+from mesh_platform.settings import MeshPaths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServingState:
+    """Everything a worker serves from. ``index`` is replaced whole, never mutated."""
+
+    paths: MeshPaths
+    config: ServeConfig
+    sessions: SessionStore
+    admission: Admission
+    writer: LandingWriter | None = None
+    index: RecIndex | None = None
+    not_ready: str = "starting"
+    last_error: str | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def swap(self, index: RecIndex) -> None:
+        """Make ``index`` the one every new request reads (one reference assignment)."""
+        self.index, self.not_ready = index, ""
+        metrics.SWAPS.inc()
+        metrics.MODEL_VERSION.set(index.model.version or 0)
+        metrics.CUSTOMERS.set(index.customers)
+        log.info("serving %s v%s (snapshot %s, %d customers)", index.model.name,
+                 index.model.version, index.model.snapshot_id, index.customers)  # fmt: skip
+
+
+def new_state(paths: MeshPaths, config: ServeConfig) -> ServingState:
+    """A state with an empty session store and admission control, before any index is loaded."""
+    sessions = SessionStore(config.session_ttl_s, config.max_sessions)
+    return ServingState(paths, config, sessions, Admission(config.max_pending,
+                                                           config.retry_after_s))  # fmt: skip
+
+
+async def refresh(state: ServingState) -> bool:
+    """Rebuild and swap the index if its sources changed; True when a new index was swapped.
+
+    Building happens in a thread; a failure keeps the current index and is reported.
+    """
+    try:
+        key = await asyncio.to_thread(source_key, state.paths)
+        if state.index is not None and key == state.index.sources:
+            return False
+        index = await asyncio.to_thread(build_index, state.paths, state.config)
+    except NothingToServe as exc:
+        state.not_ready = str(exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a bad snapshot must not take the service down
+        metrics.SWAP_FAILURES.inc()
+        state.last_error = f"{type(exc).__name__}: {exc}"
+        state.not_ready = state.not_ready if state.index is None else ""
+        log.error("index rebuild failed, still serving the previous one: %s", state.last_error)
+        return False
+    state.swap(index)
+    state.last_error = None
+    return True
+
+
+async def watch(state: ServingState) -> None:
+    """Poll for a new champion or snapshot every ``poll_interval_s`` until cancelled."""
+    while True:
+        await asyncio.sleep(state.config.poll_interval_s)
+        await refresh(state)
