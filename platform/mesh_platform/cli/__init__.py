@@ -2,7 +2,7 @@
 
 import typer
 
-from mesh_platform.cli import build, contracts, inspect, lineage, lineage_serve, models, new, ui
+from mesh_platform.cli import build, ci, contracts, inspect, lineage, lineage_serve, models, new, ui
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -17,7 +17,9 @@ models.register(app)
 inspect.register(app)
 ui.register(app)
 new.register(app)
-from mesh_platform.cli import serve  # noqa: E402  (serving helper: its own line)
+ci.register(app)
+from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
+
 serve.register(app)
 from mesh_platform.cli import govern  # noqa: E402, I001  (governance)
 
