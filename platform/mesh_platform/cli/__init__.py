@@ -24,3 +24,6 @@ serve.register(app)
 from mesh_platform.cli import govern  # noqa: E402, I001  (governance)
 
 govern.register(app)
+from mesh_platform.cli import catalog  # noqa: E402, I001  (discovery)
+
+catalog.register(app)

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtProject, dbt_assets
 
 from mesh_platform import ports
+from mesh_platform.catalog.column_lineage import lineage_metadata
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
@@ -75,12 +76,16 @@ class DomainBuild:
         built = [self._model_of(context, e) for e in events if isinstance(e, dg.Output)]
         tables = [relations[m] for m in built if m in relations]
         counts = self.warehouse.row_counts(tables) if tables else {}
+        ported = [m for m in built if m in self.translator.ports]
+        lineage = lineage_metadata(target, self.warehouse.path, ported,
+                                   self.translator.get_asset_key, context.log)  # fmt: skip
         failures: list[str] = []
         pubs: dict[str, Publication] = {}
         for event in events:
             if isinstance(event, dg.Output):
                 model = self._model_of(context, event)
-                extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0)}
+                extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0),
+                         **lineage.get(model, {})}  # fmt: skip
                 if model in self.translator.ports:
                     published, check = self._publish(
                         context, model, relations[model], failures, pubs, invocation.manifest
@@ -173,7 +178,7 @@ def build_dbt_assets(domain: Domain, paths: MeshPaths, project: DbtProject) -> d
     dagster-dbt derives the specs (and dbt tests as checks) from the manifest; the platform adds a
     blocking ``contract`` check per contracted port, evaluated between write and publish.
     """
-    translator = MeshTranslator(domain)
+    translator = MeshTranslator(domain, paths.contracts)
     build = DomainBuild(domain, paths, project, translator)
 
     def run(context):  # no hint: postponed annotations are strings to Dagster

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from mesh_platform.catalog.metadata import CODE_REFERENCES_KEY, port_attributes
+from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.ingest.assets import raw_key
+from mesh_platform.spec.contracts import Contract
 from mesh_platform.spec.errors import SpecErrors
 from mesh_platform.spec.loader import Domain, load_domain
 from mesh_platform.spec.models import OutputPort, ProductSpec
@@ -43,10 +47,17 @@ def source_port_version(props: Mapping[str, Any]) -> int:
 class MeshTranslator(DagsterDbtTranslator):
     """Asset keys are [domain, name]; a port source maps to its producer's key across locations."""
 
-    def __init__(self, domain: Domain):
+    def __init__(self, domain: Domain, contracts_dir: Path | None = None):
+        """Translate for ``domain``; with ``contracts_dir`` ports show their contracts' facts."""
         super().__init__(DagsterDbtTranslatorSettings(enable_code_references=True))
         self.domain = domain
         self.ports = port_models(domain)
+        self.contracts: dict[str, Contract] = {}
+        if contracts_dir is not None:
+            for model, (_, port) in self.ports.items():
+                found = load_port_contract(contracts_dir, domain.name, port.name, port.version)
+                if found:
+                    self.contracts[model] = found
         self._producers: dict[str, dict[tuple[str, int], OutputPort]] = {}
 
     def _producer_ports(self, producer: str) -> dict[tuple[str, int], OutputPort]:
@@ -104,31 +115,27 @@ class MeshTranslator(DagsterDbtTranslator):
         return found[0].description if found else super().get_description(dbt_resource_props)
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        """Domain, layer and, for ports, visibility and tier."""
-        tags = {"mesh/domain": self.domain.name}
+        """Domain and layer; ports get theirs (visibility, tier, classification) in the spec."""
         name = dbt_resource_props.get("name", "")
-        found = self.ports.get(name)
-        if found:
-            product, port = found
-            tags |= {"mesh/port": port.visibility, "mesh/tier": product.tier,
-                     "mesh/product": product.name}  # fmt: skip
-        tags["mesh/layer"] = "staging" if name.startswith("stg_") else "mart"
+        tags = {"mesh/domain": self.domain.name,
+                "mesh/layer": "staging" if name.startswith("stg_") else "mart"}  # fmt: skip
         return {**super().get_tags(dbt_resource_props), **tags}
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
-        """Dbt's spec plus the parquet kind and the port's location for output ports."""
+        """Dbt's spec plus, for output ports, what a consumer needs (catalog.metadata)."""
         spec = super().get_asset_spec(manifest, unique_id, project)
-        found = self.ports.get(manifest.get("nodes", {}).get(unique_id, {}).get("name", ""))
+        model = manifest.get("nodes", {}).get(unique_id, {}).get("name", "")
+        found = self.ports.get(model)
         if not found:
             return spec
-        port = found[1]
-        rel = f"lake/{self.domain.name}/{port.name}/v{port.version}/current"
-        metadata: dict[str, Any] = {
-            "mesh/port_location": dg.MetadataValue.text(rel),
-            "mesh/port_version": dg.MetadataValue.int(port.version),
-        }
-        if port.deprecation_date:  # an older major, published beside the newest until then
-            metadata["mesh/deprecation_date"] = dg.MetadataValue.text(str(port.deprecation_date))
-        return spec.merge_attributes(kinds={"parquet"}, metadata=metadata)
+        product, port = found
+        attrs = port_attributes(self.domain, product, port, self.contracts.get(model),
+                                spec.metadata.get(CODE_REFERENCES_KEY))  # fmt: skip
+        # The contract's schema replaces dbt's: it is what consumers are promised.
+        metadata = {**spec.metadata, **attrs.metadata}
+        return spec.replace_attributes(
+            metadata=metadata, tags={**spec.tags, **attrs.tags},
+            kinds={*spec.kinds, *attrs.kinds}, freshness_policy=attrs.freshness_policy,
+        )  # fmt: skip

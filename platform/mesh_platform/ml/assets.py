@@ -1,14 +1,17 @@
 """Dagster assets of ML products: train (tune, evaluate, register, gate) and score (publish)."""
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
 from mesh_platform import ports
+from mesh_platform.catalog.metadata import port_attributes
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
-from mesh_platform.ml import registry
+from mesh_platform.ml import feature_sql, registry
 from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.scoring import check_drift, score, write_parquet
 from mesh_platform.ml.sources import pinned_sources
@@ -111,13 +114,15 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     checks = [contract_check_spec(key, contract)] if contract else []
     about = "PSI and KS of serving features against the champion's training reference"
     checks.append(dg.AssetCheckSpec(DRIFT_CHECK, asset=key, description=about))
+    code = {"feature SQL": Path(feature_sql.__file__)}
+    attrs = port_attributes(domain, product, port, contract, code_files=code)
 
     @dg.asset(
         key=key, deps=[dg.AssetKey([domain.name, product.name]), *_input_keys(product)],
-        group_name=domain.name, kinds={"lightgbm", "parquet"}, owners=domain.owners_of(product),
+        group_name=domain.name, kinds={"lightgbm", *attrs.kinds}, owners=domain.owners_of(product),
         description=f"Predictions of the {product.name} champion (public output port).",
-        check_specs=checks, pool=LIGHTGBM_POOL,
-        tags={"mesh/domain": domain.name, "mesh/port": port.visibility, "mesh/tier": product.tier},
+        check_specs=checks, pool=LIGHTGBM_POOL, metadata=attrs.metadata,
+        freshness_policy=attrs.freshness_policy, tags={"mesh/domain": domain.name, **attrs.tags},
     )  # fmt: skip
     def _score(context: dg.AssetExecutionContext):
         started = now()

@@ -1,0 +1,75 @@
+"""`mesh catalog [search TERM]`: discover data products, their owners, contracts and freshness."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mesh_platform.cli.inspect import Format
+from mesh_platform.settings import mesh_paths
+
+console = Console()
+err_console = Console(stderr=True)
+catalog_app = typer.Typer(
+    help="Discover data products: owner, description, port, contract, freshness.",
+    invoke_without_command=True,
+)
+_STATUS_STYLE = {"fresh": "green", "stale": "red", "never published": "yellow"}
+
+DomainOpt = typer.Option(None, "--domain", help="Only this domain's products.")
+FormatOpt = typer.Option(Format.table, "--format", help="table or json")
+
+
+def _show(term: str | None, domain: str | None, fmt: Format) -> None:
+    from mesh_platform.catalog.listing import catalog
+
+    paths = mesh_paths()
+    entries, errors = catalog(paths, domain=domain, term=term)
+    for error in errors:  # a broken descriptor keeps its product out: say so, never hide it
+        err_console.print(f"[yellow]skipped[/] {error}", highlight=False, soft_wrap=True)
+    if fmt is Format.json:
+        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2))
+        return
+    table = Table(title="data products" + (f" matching '{term}'" if term else ""))
+    for col in ("product", "port", "owners", "description", "location", "contract",
+                "freshness", "last update"):  # fmt: skip
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        contract = f"{e.contract_id} v{e.contract_version}" if e.contract_id else "-"
+        style = _STATUS_STYLE.get(e.freshness, "")
+        table.add_row(
+            f"{e.domain}/{e.product}", f"{e.port} v{e.version} ({e.visibility})",
+            "\n".join(e.owners), e.description, e.location, contract,
+            f"[{style}]{e.freshness}[/] (SLA {e.freshness_hours:g} h)",
+            e.last_update[:16].replace("T", " ") + " UTC" if e.last_update else "-",
+        )  # fmt: skip
+    console.print(table)
+    if not entries:
+        console.print("no product matches" if term or domain else "no product declared")
+
+
+@catalog_app.callback()
+def catalog_cmd(
+    ctx: typer.Context, domain: str | None = DomainOpt, fmt: Format = FormatOpt
+) -> None:
+    """List every data product's output ports (use `search TERM` to filter)."""
+    if ctx.invoked_subcommand is None:
+        _show(None, domain, fmt)
+
+
+@catalog_app.command("search")
+def search_cmd(
+    term: str = typer.Argument(..., help="Matched in names, descriptions, tags and columns."),
+    domain: str | None = DomainOpt,
+    fmt: Format = FormatOpt,
+) -> None:
+    """Products whose name, description, tags or columns contain TERM (case-insensitive)."""
+    _show(term, domain, fmt)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `mesh catalog` to the app."""
+    app.add_typer(catalog_app, name="catalog")
