@@ -151,6 +151,11 @@ class MeshContext:
         found = self.domains.get(self.domain_filter)
         return [found] if found else []
 
+    def domain_dirs(self) -> dict[str, Path]:
+        """Judged domain folders by name, also those whose domain.yaml failed to load."""
+        found = sorted(p.parent for p in self.paths.domains.glob("*/domain.yaml"))
+        return {p.name: p for p in found if self.judged(p.name)}
+
     def products(self) -> list[tuple[Domain, ProductSpec]]:
         """Every (domain, product) this run judges."""
         return [(d, p) for d in self.selected() for p in d.products.values()]

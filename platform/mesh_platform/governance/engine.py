@@ -114,7 +114,7 @@ def _unclaimed(ctx: MeshContext, findings: list[Finding]) -> list[str]:
     A descriptor that does not load cannot be judged: ``mesh govern`` exits 2 on these.
     """
     claimed = {(f.file, f.field) for f in findings}
-    judged = {ctx.rel(d.path) for d in ctx.selected()} if ctx.domain_filter else None
+    judged = {ctx.rel(p) for p in ctx.domain_dirs().values()} if ctx.domain_filter else None
     out = []
     for error in [*ctx.spec_errors, *ctx.dbt_errors]:
         file = ctx.rel(error.file)

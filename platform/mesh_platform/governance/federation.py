@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.spec.loader import Domain, _field_path
+from mesh_platform.spec.loader import _field_path
 
 GOVERNANCE_FILE = "governance.yaml"
 SeverityName = Literal["info", "warning", "error"]
@@ -81,15 +81,17 @@ class EffectivePolicy:
         }
 
 
-def load_config(domain: Domain, ctx: MeshContext) -> tuple[GovernanceConfig, list[Finding]]:
+def load_config(
+    domain: str, domain_dir: Path, ctx: MeshContext
+) -> tuple[GovernanceConfig, list[Finding]]:
     """Read a domain's governance.yaml (an empty config when absent); problems as findings."""
-    path = domain.path / GOVERNANCE_FILE
+    path = domain_dir / GOVERNANCE_FILE
     if not path.exists():
         return GovernanceConfig(), []
     file = ctx.rel(path)
 
     def bad(field: str, msg: str, fix: str) -> Finding:
-        return FEDERATION.finding(domain.name, None, file, field, msg, fix)
+        return FEDERATION.finding(domain, None, file, field, msg, fix)
 
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -115,19 +117,19 @@ def federate(ctx: MeshContext) -> tuple[dict[str, list[EffectivePolicy]], list[F
     base = {p.id: p for p in [*GLOBAL_POLICIES, FEDERATION]}
     effective: dict[str, list[EffectivePolicy]] = {}
     findings: list[Finding] = []
-    for domain in ctx.selected():
-        config, problems = load_config(domain, ctx)
+    for name, domain_dir in ctx.domain_dirs().items():  # also domains whose descriptor is broken
+        config, problems = load_config(name, domain_dir, ctx)
         findings += problems
-        file = ctx.rel(domain.path / GOVERNANCE_FILE)
-        own, more = _raise(domain.name, file, config, base)
+        file = ctx.rel(domain_dir / GOVERNANCE_FILE)
+        own, more = _raise(name, file, config, base)
         findings += more
         for i, added in enumerate(config.policies):
-            policy, problem = build_added(domain.name, added, file, f"policies[{i}]")
+            policy, problem = build_added(name, added, file, f"policies[{i}]")
             if problem:
                 findings.append(problem)
             elif policy:
                 own.append(EffectivePolicy(policy, Severity.parse(added.severity), "domain"))
-        effective[domain.name] = own
+        effective[name] = own
     return effective, findings
 
 

@@ -13,7 +13,7 @@ FIX_OWNER = "name a real owner: team:<team> or the team's shared mailbox (name@c
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
     """Owners the loader refused, placeholder owners and team names, per domain and product."""
-    judged = {ctx.rel(d.path) for d in ctx.selected()}
+    judged = {ctx.rel(p) for p in ctx.domain_dirs().values()}
     for error in ctx.spec_errors:  # the loader refuses malformed owners: report them here
         file = ctx.rel(error.file)
         domain_dir = file.rsplit("/products/", 1)[0].removesuffix("/domain.yaml")
