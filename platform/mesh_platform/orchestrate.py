@@ -8,11 +8,13 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mesh_platform.run_events import StepEvent, emit, listener, set_queue
 from mesh_platform.settings import MeshPaths
 
 # The run's events still go to the instance (and the UI) in full; only the console stays readable.
@@ -119,21 +121,31 @@ def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
     from mesh_platform.factory import build_domain_definitions
 
     started = time.perf_counter()
+    domain = domain_dir.name
+    emit(StepEvent(domain, "definitions", "started"))
     defs = build_domain_definitions(domain_dir)
     job = defs.resolve_implicit_global_asset_job_def()
+    emit(StepEvent(domain, "definitions", "ok", round(time.perf_counter() - started, 1)))
+    run_id = str(uuid.uuid4())  # known ahead, so the listener hears this run's steps only
     with dg.DagsterInstance.get() as instance:
+        instance.add_event_listener(run_id, listener(domain))
         result = job.execute_in_process(
             run_config=_QUIET, instance=instance, raise_on_error=False,
-            tags={"mesh/trigger": trigger},
+            tags={"mesh/trigger": trigger}, run_id=run_id,
         )  # fmt: skip
-        return _summarise(domain_dir.name, result, time.perf_counter() - started)
+        return _summarise(domain, result, time.perf_counter() - started)
 
 
-def _mark_worker() -> None:
-    """Tell code in a forked worker where it runs (dbt must not parse in-process here)."""
+def _mark_worker(events=None) -> None:
+    """Tell code in a forked worker where it runs (dbt must not parse in-process here).
+
+    Args:
+        events: the queue step events go back to the parent by (inherited at fork).
+    """
     from mesh_platform.dbt.project import FORKED_WORKER_ENV
 
     os.environ[FORKED_WORKER_ENV] = "1"
+    set_queue(events)
 
 
 def _preload() -> None:
@@ -150,11 +162,13 @@ def run_mesh(
     on_start: Callable[[str], None] | None = None,
     on_done: Callable[[DomainResult], None] | None = None,
     workers: int = 2,
+    on_event: Callable[[StepEvent], None] | None = None,
 ) -> list[DomainResult]:
     """Materialise the mesh, producers before consumers, independent domains side by side.
 
     A domain starts as soon as every domain whose ports it reads has succeeded; a failed producer
-    skips its consumers, so they never build on missing or stale data.
+    skips its consumers, so they never build on missing or stale data. ``on_event`` hears each
+    step of each domain's run as it starts and ends (sent back from the workers by a queue).
 
     Returns:
         One result per domain, in the order they finished.
@@ -179,7 +193,17 @@ def run_mesh(
     # Processes, not threads: Dagster captures stdout/stderr per run, which deadlocked two runs
     # sharing one process. Forked workers inherit the preloaded imports (~5 s each otherwise).
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
+    events = context.Queue()
+
+    def relay() -> None:
+        while not events.empty():
+            event = events.get()
+            if on_event:
+                on_event(event)
+
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_mark_worker, initargs=(events,)
+    ) as pool:
         pending, running = set(wanted), {}
         while pending or running:
             done = {r.domain for r in results if r.success}
@@ -199,8 +223,11 @@ def run_mesh(
                     future = pool.submit(materialize_domain, domains[name].path, log_dir)
                     running[future] = name
             if running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                # A short timeout only to relay step events; a finished domain still wakes it.
+                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                relay()
                 for future in finished:
                     running.pop(future)
                     finish(future.result())
+    relay()
     return results

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from mesh_platform.cli.progress import GenerateProgress, UpProgress
 from mesh_platform.settings import MeshPaths, mesh_paths
 
 console = Console()
@@ -16,11 +18,7 @@ console = Console()
 def _generate(paths: MeshPaths, scale: float, seed: int) -> None:
     from mesh_platform.generate import generate
 
-    with console.status("generating demo data") as status:
-
-        def progress(step: str, done: int, total: int) -> None:
-            status.update(f"generating demo data: {step} {done}/{total}")
-
+    with GenerateProgress(console) as progress:
         summary = generate(paths.landing, scale=scale, seed=seed, progress=progress)
     rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
     console.print(
@@ -75,6 +73,16 @@ def _summary_table(results) -> Table:
     return table
 
 
+def summary_line(results, seconds: float) -> str:
+    """One sentence for the end of `mesh up`: domains ok and failed, ports and rows, time."""
+    failed = [r.domain for r in results if not r.success]
+    ports = sum(len(r.ports) for r in results)
+    rows = sum(sum(r.ports.values()) for r in results)
+    text = f"{len(results) - len(failed)} of {len(results)} domains ok"
+    text += f" (failed: {', '.join(failed)})" if failed else ""
+    return text + f"; {ports} ports published, {rows:,} rows; total {seconds:.1f}s"
+
+
 def up_cmd(
     scale: float = typer.Option(1.0, help="Scale of the demo data generated when none is there."),
     seed: int = typer.Option(42, help="Seed of the demo data."),
@@ -88,19 +96,19 @@ def up_cmd(
     if not any(paths.landing.glob("*/*")):
         _generate(paths, scale, seed)
     prepare_manifests(paths)
-    results = run_mesh(
-        paths,
-        only=domain or None,
-        on_start=lambda d: console.print(f"[bold]{d}[/]: materialising ..."),
-        on_done=lambda r: console.print(f"[bold]{r.domain}[/]: {_status(r)} in {r.seconds:.1f}s"),
-    )
-    console.print(_summary_table(results))
+    with UpProgress(console) as progress:
+        results = run_mesh(
+            paths, only=domain or None, on_start=progress.start, on_done=progress.done,
+            on_event=progress.event,
+        )  # fmt: skip
+    # A CI log is no terminal: give the table room instead of rich's 80 columns.
+    wide = console if console.is_terminal or "COLUMNS" in os.environ else Console(width=160)
+    wide.print(_summary_table(results))
     for r in results:
         if r.error:
             console.print(f"[red]{r.domain}[/]: {r.error}", highlight=False)
-    console.print(
-        f"total {time.perf_counter() - started:.1f}s; runs recorded in {paths.dagster_home}"
-    )
+    console.print(summary_line(results, time.perf_counter() - started), highlight=False)
+    console.print(f"runs recorded in {paths.dagster_home}; logs in {paths.home / 'logs'}")
     if not all(r.success for r in results):
         raise typer.Exit(1)
 

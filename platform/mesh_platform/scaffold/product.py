@@ -159,6 +159,9 @@ def new_product(
     home = domains[domain]
     if name in home.products:
         raise ScaffoldError(f"product '{domain}/{name}' exists already")
+    clash = next((home.dbt_dir / "models").rglob(f"{name}.sql"), None)
+    if clash is not None:  # dbt model names are unique within a project
+        raise ScaffoldError(f"a dbt model '{name}' exists already at {clash.relative_to(root)}")
     up = _upstream(root, domains, source)
     cols = _columns(up, columns)
     models = home.dbt_dir / "models"
