@@ -24,7 +24,7 @@ class Case:
     """Break one thing; expect one finding of ``policy`` at ``file`` / ``field``."""
 
     policy: str
-    breaks: Callable[[MeshCopy], None]
+    breaks: Callable[[MeshCopy], object]
     file: str
     field: str
     message: str
