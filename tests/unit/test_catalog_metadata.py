@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 from mesh_platform.catalog.column_lineage import model_column_lineage
 from mesh_platform.catalog.metadata import (
     column_schema,
@@ -62,7 +63,7 @@ def test_port_attributes_carry_tags_contract_freshness_and_code(domains, monkeyp
     assert attrs.metadata["mesh/contract_version"].value == found.version
     assert attrs.metadata["mesh/contract"].value == str(found.path.resolve())
     assert "mesh/contract_url" not in attrs.metadata
-    assert isinstance(attrs.freshness_policy, dg.FreshnessPolicy)
+    assert isinstance(attrs.freshness_policy, TimeWindowFreshnessPolicy)
     assert attrs.freshness_policy.fail_window.to_timedelta() == timedelta(hours=6)  # the SLA
     refs = {r.label: r.file_path for r in attrs.metadata["dagster/code_references"].code_references}
     assert refs["data contract (ODCS)"] == str(found.path.resolve())
@@ -89,6 +90,7 @@ def test_an_uncontracted_private_port_gets_the_product_slo_and_no_schema(domains
     assert attrs.tags["mesh/port"] == "private" and "mesh/classification" not in attrs.tags
     assert "dagster/column_schema" not in attrs.metadata
     hours = product.slos.freshness_hours
+    assert isinstance(attrs.freshness_policy, TimeWindowFreshnessPolicy)
     assert attrs.freshness_policy.fail_window.to_timedelta() == timedelta(hours=hours)
 
 
