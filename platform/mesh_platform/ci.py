@@ -89,7 +89,7 @@ def contracts_step(root: Path, base: Base) -> Step:
     from mesh_platform.spec.errors import SpecErrors
 
     if base.missing:
-        return Step("contracts diff", "skip", base.missing)
+        return Step("contracts", "skip", base.missing)
     changed = [f for f in base.changed if f.startswith("contracts/") and f.endswith(".odcs.yaml")]
     present = [f for f in changed if (root / f).exists()]
     problems = []
@@ -100,8 +100,8 @@ def contracts_step(root: Path, base: Base) -> Step:
             problem = f"{rel}: {exc}"
         problems += [problem] if problem else []
     if problems:
-        return Step("contracts diff", "fail", "; ".join(problems))
-    return Step("contracts diff", "pass", f"{len(present)} changed contract(s) against {base.ref}")
+        return Step("contracts", "fail", "; ".join(problems))
+    return Step("contracts", "pass", f"{len(present)} changed contract(s) against {base.ref}")
 
 
 def governance_step(root: Path, base: Base) -> Step:
@@ -121,10 +121,10 @@ def governance_step(root: Path, base: Base) -> Step:
 def dbt_step(root: Path, base: Base) -> Step:
     """Build ``state:modified+`` with dbt in each domain changed against the base."""
     if base.missing or base.sha is None:
-        return Step("dbt build (changed)", "skip", base.missing or "no base")
+        return Step("dbt", "skip", base.missing or "no base")
     domains = changed_domains(root, base.changed)
     if not domains:
-        return Step("dbt build (changed)", "skip", f"no domain changed against {base.ref}")
+        return Step("dbt", "skip", f"no domain changed against {base.ref}")
     builds = []
     with tempfile.TemporaryDirectory(prefix="mesh-ci-") as tmp:
         for domain in domains:
@@ -132,7 +132,7 @@ def dbt_step(root: Path, base: Base) -> Step:
     detail = "; ".join(
         f"{b.domain}: {len(b.nodes)} node(s) {'ok' if b.ok else b.message}" for b in builds
     )
-    return Step("dbt build (changed)", "pass" if all(b.ok for b in builds) else "fail", detail)
+    return Step("dbt", "pass" if all(b.ok for b in builds) else "fail", detail)
 
 
 STEPS: dict[str, Callable[[Path, Base], Step]] = {
