@@ -15,6 +15,7 @@ from mesh_platform.contracts.checks import check_result, contract_check_spec, lo
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
 from mesh_platform.dbt.project import run_target_path
+from mesh_platform.dbt.sandbox import guard_build
 from mesh_platform.dbt.translator import MeshTranslator
 from mesh_platform.lineage.dbt_events import dbt_model_events
 from mesh_platform.lineage.emit import (
@@ -66,9 +67,10 @@ class DomainBuild:
     def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
         """Build, then publish every port whose model was built; fail the step on any error."""
         self.warehouse.path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB won't create it
-        # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
-        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(self.project.project_dir))  # pyright: ignore[reportArgumentType]
         target = run_target_path(self.project, context.run.run_id)
+        profiles = guard_build(self.domain, self.project, self.paths, target)  # refuses bad reads
+        # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
+        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(profiles))  # pyright: ignore[reportArgumentType]
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
         # Drain dbt completely first: DuckDB lets no other process open the file while dbt writes.
         events = list(invocation.stream())

@@ -17,6 +17,7 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 KEEP_RUN_TARGETS = 10
 FORKED_WORKER_ENV = "MESH_FORKED_WORKER"  # set in `mesh up`'s forked workers
 PARSED_FOR = "mesh_home.txt"  # the MESH_HOME the prepared manifest was parsed with
+SANDBOXED = "\n+sandbox"  # marks a parse with the sandboxed profile (mesh_platform.dbt.sandbox)
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -39,7 +40,7 @@ def manifest_is_stale(project_dir: Path, check_home: bool = True) -> bool:
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
         return True
     marker = project_dir / "target" / PARSED_FOR
-    home = os.environ.get("MESH_HOME", "")
+    home = os.environ.get("MESH_HOME", "") + SANDBOXED  # parsed with the sandboxed profile
     return check_home and (not marker.exists() or marker.read_text() != home)
 
 
@@ -58,14 +59,10 @@ def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = 
     """
     if not force and not manifest_is_stale(project_dir):
         return False
-    args = [
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(project_dir),
-    ]
+    from mesh_platform.dbt.sandbox import sandboxed_profiles_dir  # the profile runs use
+
+    profiles = sandboxed_profiles_dir(project_dir)  # same profile as the runs: partial parse holds
+    args = ["parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(profiles)]
     if os.environ.get(FORKED_WORKER_ENV):
         dbt = Path(sys.executable).with_name("dbt")
         proc = subprocess.run([str(dbt), *args], capture_output=True, text=True, cwd=project_dir)
@@ -77,7 +74,7 @@ def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = 
         result = dbtRunner().invoke(args)
         if not result.success:
             raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
-    (project_dir / "target" / PARSED_FOR).write_text(os.environ.get("MESH_HOME", ""))
+    (project_dir / "target" / PARSED_FOR).write_text(os.environ.get("MESH_HOME", "") + SANDBOXED)
     return True
 
 
