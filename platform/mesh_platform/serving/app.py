@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, accept_events, readiness, recommend
@@ -38,6 +39,15 @@ def _json(status: int, body: bytes, retry_after: int | None = None) -> Response:
 def _unavailable(state: ServingState, error: str, message: str) -> Response:
     body = dumps({"error": error, "message": message})
     return _json(503, body, state.config.retry_after_s)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette/FastAPI HTTP errors (e.g. an undecodable body) in the service's error shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    hint = "; send UTF-8 JSON" if exc.status_code == 400 else ""
+    body = {"error": "bad_request" if exc.status_code == 400 else "http_error",
+            "message": f"{request.url.path}: {exc.detail}{hint}"}  # fmt: skip
+    return _json(exc.status_code, dumps(body))
 
 
 def _invalid(request: Request, exc: Exception) -> Response:
@@ -83,7 +93,9 @@ def _routes(api: FastAPI, state: ServingState) -> None:
         except NotReady as exc:
             return _unavailable(state, "not_ready", f"nothing to serve yet: {exc}")
 
-    @api.post("/v1/events", status_code=202, response_model=EventsAccepted, responses=ERRORS,
+    bad_body = {400: {"model": ErrorOut, "description": "The body is not UTF-8 JSON"}, **ERRORS}
+
+    @api.post("/v1/events", status_code=202, response_model=EventsAccepted, responses=bad_body,
               tags=["events"])  # fmt: skip
     async def events(batch: EventBatch) -> Any:
         """Interactions (view, add_to_cart): re-rank the customer now, land for the batch side."""
@@ -97,7 +109,9 @@ def _routes(api: FastAPI, state: ServingState) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    not_loaded = {503: {"model": ReadyOut, "description": "No index loaded yet"}}
+    not_loaded: dict[int | str, dict[str, Any]] = {
+        503: {"model": ReadyOut, "description": "No index loaded yet"}
+    }
 
     @api.get("/v1/ready", response_model=ReadyOut, tags=["operations"], responses=not_loaded)
     async def ready() -> Response:
@@ -139,6 +153,7 @@ def create_app(
         lifespan=lambda _app: _lifespan(state),
     )  # fmt: skip
     api.add_exception_handler(RequestValidationError, _invalid)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
     _routes(api, state)
     return Gateway(api, state)
 

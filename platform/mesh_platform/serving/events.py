@@ -38,7 +38,10 @@ class EventIn(BaseModel):
     session_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     device: Literal["desktop", "mobile", "tablet"]
     customer_id: int | None = Field(None, ge=1, le=MAX_ID, description="null when anonymous")
-    occurred_at: datetime | None = Field(None, description="ISO 8601; default: when received")
+    occurred_at: datetime | None = Field(
+        None,
+        description="ISO 8601, after 2000-01-01 and at most 5 min ahead; default: receipt time",
+    )
     event_id: str | None = Field(None, min_length=1, max_length=64, pattern=ID_PATTERN,
                                  description="idempotency key; default: generated")  # fmt: skip
 

@@ -1,0 +1,123 @@
+"""A tiny published mesh for serving tests: catalog, sales and recommendation ports, registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from mesh_platform import ports
+from mesh_platform.ml import promotion, registry
+from mesh_platform.serving.app import create_app
+from mesh_platform.serving.config import (
+    MODEL_NAME,
+    ORDER_LINES,
+    PRODUCTS,
+    RECOMMENDATIONS,
+    ServeConfig,
+)
+from mesh_platform.settings import MeshPaths, mesh_paths
+
+CATEGORIES = ["toys", "books", "garden", "music"]
+N_PRODUCTS = 40  # product p is in category CATEGORIES[p % 4]
+CUSTOMERS = range(1, 31)  # customers 1..30 have recommendations; others are unknown
+TOP_K = 10
+
+
+def category_of(product_id: int) -> str:
+    return CATEGORIES[product_id % len(CATEGORIES)]
+
+
+def _write(table: pa.Table):
+    return lambda folder: pq.write_table(table, Path(folder) / "part-0.parquet")
+
+
+def publish_products(lake: Path) -> None:
+    ids = list(range(1, N_PRODUCTS + 1))
+    table = pa.table({"product_id": pa.array(ids, pa.int64()),
+                      "category": [category_of(p) for p in ids]})  # fmt: skip
+    ports.publish(lake, PRODUCTS, _write(table))
+
+
+def publish_order_lines(lake: Path) -> None:
+    """Product 40 sells most, then 39...: popularity is the reverse of the id."""
+    rows = [(p, 41 - p) for p in range(1, N_PRODUCTS + 1)]
+    day = date(2026, 10, 1)
+    table = pa.table({
+        "product_id": pa.array([p for p, _ in rows], pa.int64()),
+        "quantity": pa.array([q for _, q in rows], pa.int32()),
+        "order_date": pa.array([day] * len(rows), pa.date32()),
+        "status": ["completed"] * len(rows),
+    })  # fmt: skip
+    ports.publish(lake, ORDER_LINES, _write(table))
+
+
+def publish_recommendations(lake: Path, model_version: int, offset: int = 0) -> None:
+    """Customer c gets products c+offset, c+offset+1, ... (mod 40): each rank 1..10."""
+    rows = []
+    for c in CUSTOMERS:
+        for r in range(1, TOP_K + 1):
+            rows.append((c, r, (c + offset + r - 2) % N_PRODUCTS + 1, 1.0 - r / 20))
+    table = pa.table({
+        "customer_id": pa.array([r[0] for r in rows], pa.int64()),
+        "rank": pa.array([r[1] for r in rows], pa.int64()),
+        "product_id": pa.array([r[2] for r in rows], pa.int64()),
+        "score": pa.array([r[3] for r in rows], pa.float64()),
+        "as_of_date": pa.array([date(2026, 10, 31)] * len(rows), pa.date32()),
+        "model_name": [MODEL_NAME] * len(rows),
+        "model_version": pa.array([model_version] * len(rows), pa.int64()),
+        "scored_at": pa.array([datetime(2026, 11, 1)] * len(rows), pa.timestamp("us")),
+    })  # fmt: skip
+    ports.publish(lake, RECOMMENDATIONS, _write(table))
+
+
+def register_champion(paths: MeshPaths, tmp: Path) -> int:
+    """Register a (tiny, real) LightGBM model and make it the champion; returns its version."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4},
+                        lgb.Dataset(x, (x[:, 0] > 0).astype(int)), num_boost_round=3)  # fmt: skip
+    version = registry.register(
+        paths.registry, MODEL_NAME, booster, {}, {"ndcg@10": 0.5}, {"f": "double"}, {},
+        "test", None, {"window": str(tmp)}, {}, gates={"ndcg@10": ">= 0.2"},
+    ).version  # fmt: skip
+    assert promotion.promote(paths.registry, MODEL_NAME, version).promoted
+    return version
+
+
+@pytest.fixture
+def published(mesh_home, tmp_path) -> MeshPaths:
+    """A mesh home with products, order lines, recommendations (v1) and champion v1."""
+    paths = mesh_paths()
+    publish_products(paths.lake)
+    publish_order_lines(paths.lake)
+    version = register_champion(paths, tmp_path)
+    publish_recommendations(paths.lake, version)
+    return paths
+
+
+FAST = ServeConfig(poll_interval_s=0.05, flush_interval_s=0.1)
+
+
+@pytest.fixture
+def client(published):
+    """A TestClient on the app (lifespan run: index loaded, watcher and event writer started)."""
+    with TestClient(create_app(published, FAST)) as c:
+        yield c
+
+
+def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
+    """Poll ``predicate`` until true (these are not timing assertions: generous timeouts)."""
+    deadline = datetime.now() + timedelta(seconds=timeout)
+    while datetime.now() < deadline:
+        if predicate():
+            return True
+        import time
+
+        time.sleep(step)
+    return False
