@@ -59,10 +59,17 @@ def serve(
     _prepare_env(paths, config, workers)
     ucfg = uvicorn_config(host, port, log_level)
     if workers <= 1:
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: exit 0 on it.
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, _exit_cleanly)
         MeshServer(ucfg).run()
         return
     sock = ucfg.bind_socket()
     _supervise(workers, host, port, log_level, sock)
+
+
+def _exit_cleanly(_signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def _supervise(workers: int, host: str, port: int, log_level: str, sock: socket.socket) -> None:

@@ -1,0 +1,96 @@
+"""`mesh serve` as a real process: answers over HTTP, sheds a burst, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from tests.conftest import env_with
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(home, *args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mesh_platform.cli", "serve", "--port", str(port), *args],
+        env=env_with(MESH_HOME=str(home)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        try:
+            if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError("mesh serve did not become ready in 90 s")
+
+
+def stop(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=60)
+
+
+async def burst(base: str, n: int) -> Counter:
+    """``n`` requests at once, each on its own connection."""
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        responses = await asyncio.gather(*[client.get("/v1/recommendations/7") for _ in range(n)])
+    for r in responses:
+        if r.status_code == 503:
+            assert r.headers["retry-after"] == "1" and r.json()["error"] == "overloaded"
+    return Counter(r.status_code for r in responses)
+
+
+def test_mesh_serve_answers_sheds_and_stops_cleanly(published):
+    proc, base = start(published.home, "--max-pending", "2", "--flush-interval", "30")
+    try:
+        body = httpx.get(f"{base}/v1/recommendations/7?k=3").json()
+        assert body["personalised"] is True and len(body["items"]) == 3
+        assert httpx.get(f"{base}/v1/recommendations/abc").status_code == 422
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"]
+        event = {"event_type": "view", "product_id": 3, "session_id": "s", "device": "tablet",
+                 "customer_id": 7}  # fmt: skip
+        assert httpx.post(f"{base}/v1/events", json={"events": [event]}).status_code == 202
+        statuses = asyncio.run(burst(base, 300))
+        assert set(statuses) <= {200, 503} and statuses[503] > 0, statuses
+        assert "mesh_serving_shed_requests_total" in httpx.get(f"{base}/metrics").text
+    finally:
+        code = stop(proc)
+    assert code == 0
+    # The event was buffered for 30 s: the graceful shutdown landed it.
+    assert list((published.landing / "web").glob("events_api-*.jsonl"))
+
+
+def test_several_workers_share_the_port_and_the_metrics(published):
+    proc, base = start(published.home, "--workers", "2")
+    try:
+        with httpx.Client(base_url=base) as client:  # new connections spread over workers
+            for _ in range(40):
+                assert httpx.get(f"{base}/v1/recommendations/7").status_code == 200
+            text = client.get("/metrics").text
+        line = next(ln for ln in text.splitlines() if ln.startswith(
+            'mesh_serving_requests_total{route="recommendations",status="200"}'))  # fmt: skip
+        assert float(line.split()[-1]) == 40  # all workers' counts, whichever answered /metrics
+        assert os.listdir(published.home / "serving" / "prometheus")
+    finally:
+        assert stop(proc) == 0
