@@ -64,7 +64,9 @@ class AccessDenied(RuntimeError):
 
 
 @cache
-def _producer_ports(domains_dir: Path, producer: str) -> dict[tuple[str, int], OutputPort]:
+def _producer_ports(
+    domains_dir: Path, producer: str, stamp: tuple[float, ...]
+) -> dict[tuple[str, int], OutputPort]:
     try:
         found = load_domain(domains_dir / producer, [])
     except (SpecErrors, OSError):
@@ -72,9 +74,26 @@ def _producer_ports(domains_dir: Path, producer: str) -> dict[tuple[str, int], O
     return {(p.name, p.version): p for prod in found.products.values() for p in prod.output_ports}
 
 
-def producer_port(domains_dir: Path, producer: str, name: str, version: int) -> OutputPort | None:
-    """The output port a producing domain declares, or None when it declares no such port."""
-    return _producer_ports(Path(domains_dir).resolve(), producer).get((name, version))
+def _stamp(domain_dir: Path) -> tuple[float, ...]:
+    """Modification times of a domain's descriptors: a changed descriptor is read again."""
+    files = [domain_dir / "domain.yaml", *sorted((domain_dir / "products").glob("*.yaml"))]
+    return tuple(f.stat().st_mtime for f in files if f.exists())
+
+
+def producer_port(
+    domains_dir: Path, producer: str, name: str, version: int,
+    loaded: Mapping[str, Domain] | None = None,
+) -> OutputPort | None:  # fmt: skip
+    """The output port a producing domain declares, or None when it declares no such port.
+
+    ``loaded`` are domains already loaded (governance); others are read from ``domains_dir``.
+    """
+    if loaded is not None and producer in loaded:
+        ports = (p for prod in loaded[producer].products.values() for p in prod.output_ports)
+        return next((p for p in ports if (p.name, p.version) == (name, version)), None)
+    domains_dir = Path(domains_dir).resolve()
+    ports = _producer_ports(domains_dir, producer, _stamp(domains_dir / producer))
+    return ports.get((name, version))
 
 
 def declared_inputs(domain: Domain) -> set[tuple[str, int]]:
@@ -87,7 +106,9 @@ def declared_inputs(domain: Domain) -> set[tuple[str, int]]:
     }
 
 
-def port_read_problem(consumer: Domain, port: str, version: int) -> tuple[str, str] | None:
+def port_read_problem(
+    consumer: Domain, port: str, version: int, loaded: Mapping[str, Domain] | None = None
+) -> tuple[str, str] | None:
     """Why ``consumer`` may not read one major of a port, with the fix; None when it may.
 
     A domain may read its own ports; another domain's port must exist, be public and be
@@ -97,7 +118,7 @@ def port_read_problem(consumer: Domain, port: str, version: int) -> tuple[str, s
     if producer == consumer.name:
         return None
     where = f"domains/{consumer.name}/products/*.yaml"
-    found = producer_port(consumer.path.parent, producer, name, version)
+    found = producer_port(consumer.path.parent, producer, name, version, loaded)
     if found is None:
         return (f"undeclared port: {producer} publishes no output port '{name}' v{version}",
                 f"read a port that domains/{producer}/products declares")  # fmt: skip
@@ -150,7 +171,9 @@ def yaml_reads(dbt_dir: Path) -> Iterator[SourceRead]:
         yield SourceRead(f"model {path.stem}", str(path.relative_to(dbt_dir)), path.read_text())
 
 
-def _judge(consumer: Domain, read: SourceRead) -> Iterator[Violation]:
+def _judge(
+    consumer: Domain, read: SourceRead, loaded: Mapping[str, Domain] | None
+) -> Iterator[Violation]:
     file = f"domains/{consumer.name}/dbt/{read.file}"
 
     def refuse(target: str, reason: str, fix: str) -> Violation:
@@ -164,7 +187,7 @@ def _judge(consumer: Domain, read: SourceRead) -> Iterator[Violation]:
             yield refuse(f"port {port} v{version}", "a port read straight from model SQL",
                          "declare a dbt source with meta.mesh_port and select from it")  # fmt: skip
             continue
-        problem = port_read_problem(consumer, port, version)
+        problem = port_read_problem(consumer, port, version, loaded)
         if problem:
             yield refuse(f"port {port} v{version}", *problem)
     for stem in sorted(set(DUCKDB_FILE.findall(read.text))):
@@ -186,9 +209,11 @@ def profile_reads(dbt_dir: Path) -> Iterator[SourceRead]:
         yield SourceRead("profile", "profiles.yml", path.read_text(encoding="utf-8"))
 
 
-def violations(consumer: Domain, reads: Iterable[SourceRead]) -> list[Violation]:
-    """Every refused read among a consumer's reads."""
-    return [v for read in reads for v in _judge(consumer, read)]
+def violations(
+    consumer: Domain, reads: Iterable[SourceRead], loaded: Mapping[str, Domain] | None = None
+) -> list[Violation]:
+    """Every refused read among a consumer's reads (``loaded``: domains already loaded)."""
+    return [v for read in reads for v in _judge(consumer, read, loaded)]
 
 
 def enforce(consumer: Domain, manifest: Mapping[str, Any]) -> None:

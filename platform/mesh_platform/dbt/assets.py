@@ -26,6 +26,7 @@ from mesh_platform.lineage.emit import (
     lineage_enabled,
 )
 from mesh_platform.lineage.publication import publication
+from mesh_platform.masking import columns_to_mask, masked_writer
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.loader import Domain
 from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
@@ -151,7 +152,11 @@ class DomainBuild:
             snap = ports.publish(
                 self.paths.lake,
                 ref,
-                write=lambda folder: self.warehouse.export_parquet(relation, folder),
+                write=masked_writer(
+                    lambda folder: self.warehouse.export_parquet(relation, folder),
+                    columns_to_mask(contract, product, port),
+                    context.log.info,
+                ),
                 audit=audit,
                 run_id=context.run.run_id,
             )

@@ -130,6 +130,19 @@ class Slos(_Strict):
     availability: float | None = Field(default=None, gt=0, le=100)
 
 
+class PiiPurpose(_Strict):
+    """Why a product may publish PII columns unmasked, and who approved it (else: hashed)."""
+
+    columns: list[str] = Field(min_length=1, description="port columns its contract classifies pii")
+    purpose: str = Field(min_length=10, description="the permitted purpose, in a sentence")
+    approved_by: str = Field(description="the approver: team:<name> or an e-mail address")
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approver_valid(cls, owner: str) -> str:
+        return DomainSpec._owners_valid([owner])[0]
+
+
 class ProductSpec(_Strict):
     """A data product descriptor (ODPS-style): what it is, what it reads, what it publishes."""
 
@@ -143,6 +156,7 @@ class ProductSpec(_Strict):
     output_ports: list[OutputPort] = Field(min_length=1)
     slos: Slos
     model: ModelSpec | None = Field(default=None, description="ML products: the model to train")
+    pii_purpose: PiiPurpose | None = Field(default=None, description="publish these PII unmasked")
 
     @field_validator("owners")
     @classmethod

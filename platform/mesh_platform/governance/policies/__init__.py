@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mesh_platform.governance.model import Policy
 from mesh_platform.governance.policies import (
+    access,
     blocking_check,
     classification,
     documentation,
@@ -16,6 +17,7 @@ from mesh_platform.governance.policies import (
     model_gates,
     naming,
     owner,
+    pii,
     port_contract,
     semver,
 )
@@ -29,8 +31,8 @@ GLOBAL_POLICIES: list[Policy] = [
     documentation.POLICY,
     port_contract.POLICY,
     classification.POLICY,
-    # pii.POLICY,
-    # access.POLICY,
+    pii.POLICY,
+    access.POLICY,
     semver.POLICY,
     freshness.POLICY,
     blocking_check.POLICY,
