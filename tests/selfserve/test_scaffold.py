@@ -147,3 +147,19 @@ def test_governance_flags_every_todo(mesh_copy):
     assert ("revenue_by_channel.yaml", "description") in fields
     assert any(f.endswith(".odcs.yaml") for f, _ in fields)  # the contract's TODOs too
     assert result.exit_code != 0 and all(f.severity.name == "error" for f in todo)
+
+
+@pytest.mark.slow
+def test_scaffolded_product_builds_publishes_and_governance_flags_todos(mesh_copy, tmp_path):
+    home = tmp_path / "home"
+    scaffold(mesh_copy)  # TODOs left as they are
+    proc = run_mesh(mesh_copy, home, "up", "--scale", "0.05",
+                    "-d", "catalog", "-d", "sales", "-d", "finance")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "finance: dbt_build ok" in proc.stdout  # progress lines (no terminal here)
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("│ finance"))
+    assert "revenue_by_channel" in row and "1 passed" in row  # published through its contract
+    assert (home / "lake/finance/revenue_by_channel/v1/current").exists()
+    governed = run_mesh(mesh_copy, home, "govern", "--domain", "finance")
+    assert governed.returncode == 1
+    assert governed.stdout.count("TODO placeholder") >= 3, governed.stdout

@@ -60,6 +60,7 @@ def product_cmd(
     public: bool = typer.Option(False, "--public", help="Publish publicly, with a contract."),
     columns: str = typer.Option(None, help="Comma-separated columns to carry (default: all)."),
     freshness_hours: float = typer.Option(24, help="The freshness SLO in hours."),
+    description: str = typer.Option(None, help="What the product is (else a TODO)."),
 ) -> None:
     """Create a product reading a public port: descriptor, dbt model + .yml, contract if public."""
     from mesh_platform.scaffold import new_product
@@ -68,7 +69,7 @@ def product_cmd(
     root = project_root()
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     _run(
-        lambda: new_product(root, domain, name, source, public, cols, freshness_hours),
+        lambda: new_product(root, domain, name, source, public, cols, freshness_hours, description),
         f"product {domain}/{name}",
     )
 

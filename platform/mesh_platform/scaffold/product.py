@@ -133,6 +133,7 @@ def new_product(
     public: bool = False,
     columns: list[str] | None = None,
     freshness_hours: float = 24,
+    description: str | None = None,
 ) -> list[Path]:
     """Create a product of ``domain`` that reads the public port ``source`` and builds at once.
 
@@ -144,6 +145,7 @@ def new_product(
         public: publish the port publicly, with an ODCS contract matching the model's columns.
         columns: the columns of ``source`` to carry over (default: all).
         freshness_hours: the freshness SLO.
+        description: what the product is (a TODO when not given).
 
     Returns:
         The files written or changed, relative to ``root``.
@@ -171,6 +173,7 @@ def new_product(
         "visibility": "public" if public else "private", "kind": "aggregate",
         "freshness_hours": _number(freshness_hours), "owners": home.spec.owners,
         "upstream_model": up.model if same else f"stg_{up.domain}__{up.port}",
+        "description": description or "TODO: what this product is, for whom, one row per what",
     }  # fmt: skip
     mart = models / "marts" / f"{name}.sql"
     files = {
