@@ -16,7 +16,7 @@ DR_CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"
 DR_YML = "domains/sales/dbt/models/marts/daily_revenue.yml"
 CHURN = "domains/personalization/products/churn_model.yaml"
 # Policies written and tested elsewhere (tests/governance/test_pii*, test_access*).
-OTHERS = {"pii", "pii-masking", "pii-scan", "access"}
+OTHERS = {"pii", "access"}
 
 
 @dataclass(frozen=True)

@@ -32,16 +32,28 @@ def _c_safe_load(stream: Any) -> Any:
 
 @contextlib.contextmanager
 def fast_yaml() -> Iterator[None]:
-    """Let the spec loaders' ``yaml.safe_load`` use libyaml while governance runs.
+    """Let the spec loaders' ``yaml.safe_load`` use libyaml, once per text, while governance runs.
 
     Same safe constructors and the same YAMLError classes, so results and errors are unchanged;
-    the loaders themselves are reused as they are.
+    the loaders themselves are reused as they are. Several checks read the same dbt .yml (drift,
+    access, documentation): within the block a text is parsed once and its result shared, which
+    is safe because every reader treats parsed YAML as read-only.
     """
-    if _Loader is yaml.SafeLoader or yaml.safe_load is _c_safe_load:
+    if _Loader is yaml.SafeLoader or getattr(yaml.safe_load, "_governance", False):
         yield
         return
+    seen: dict[str, Any] = {}
+
+    def load(stream: Any) -> Any:
+        if not isinstance(stream, str):
+            return _c_safe_load(stream)
+        if stream not in seen:
+            seen[stream] = _c_safe_load(stream)
+        return seen[stream]
+
+    load._governance = True  # type: ignore[attr-defined]
     original = yaml.safe_load
-    yaml.safe_load = _c_safe_load
+    yaml.safe_load = load
     try:
         yield
     finally:
@@ -163,10 +175,17 @@ class MeshContext:
     def rel(self, path: Path | str) -> str:
         """``path`` relative to the repo root when under it (findings read the same anywhere)."""
         path = Path(path)
+        for root in (self.root, self._resolved_root):  # resolve() only when it is needed
+            if path.is_absolute() and path.is_relative_to(root):
+                return str(path.relative_to(root))
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(self._resolved_root))
         except ValueError:
             return str(path)
+
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
 
     def product_file(self, domain: Domain, product: str) -> str:
         """Repo-relative path of a product descriptor."""
@@ -247,7 +266,7 @@ def _port_sources(data: dict[str, Any], out: dict[tuple[str, str], str]) -> None
 
 def _read(path: Path, errors: list[SpecError]) -> dict[str, Any]:
     try:
-        data = _c_safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # shared within fast_yaml()
     except (OSError, yaml.YAMLError) as exc:
         errors.append(SpecError(path, "", f"cannot read dbt yml: {exc}"))
         return {}

@@ -22,10 +22,6 @@ from mesh_platform.governance.policies import (
     semver,
 )
 
-# Reserved for govrun (issue 6, items 4 and 5): uncomment when the modules exist. A module with
-# several policies may export POLICIES (a list) and be spliced in with *module.POLICIES.
-# from mesh_platform.governance.policies import access, pii
-
 GLOBAL_POLICIES: list[Policy] = [
     owner.POLICY,
     documentation.POLICY,
