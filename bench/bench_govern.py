@@ -212,7 +212,7 @@ def _cli(root: Path, home: Path, *args: str) -> float:
 
 def main() -> None:
     """Generate, time, print and save."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--domains", type=int, default=100)
     parser.add_argument("--products", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)

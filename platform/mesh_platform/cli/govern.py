@@ -43,13 +43,17 @@ def govern_cmd(
     paths = mesh_paths()
     try:
         result = run_governance(paths.root, domain=domain, paths=paths)
-    except KeyError as exc:
+    except KeyError as exc:  # an unknown domain
         err_console.print(f"[red]error[/] {escape(str(exc.args[0]))}", highlight=False)
         raise typer.Exit(2) from None
-    if fmt is Format.text and output is None:
+    try:
+        text = None if fmt is Format.text and output is None else render(result, fmt, paths)
+    except ModuleNotFoundError as exc:
+        err_console.print(f"[red]error[/] no HTML renderer: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    if text is None:
         print_text(result)
     else:
-        text = render(result, fmt, paths)
         if output is None:
             typer.echo(text)
         else:
