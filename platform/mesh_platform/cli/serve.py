@@ -14,7 +14,7 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes sharing the port."),
-    max_pending: int = typer.Option(256, min=1, help="Pending requests per worker before 503."),
+    max_pending: int = typer.Option(64, min=1, help="Pending requests per worker before 503."),
     poll_interval: float = typer.Option(1.0, min=0.05, help="Seconds between champion checks."),
     flush_interval: float = typer.Option(5.0, min=0.05, help="Max seconds before events land."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),

@@ -32,7 +32,7 @@ class ServeConfig:
 
     default_k: int = 10
     max_k: int = 50
-    max_pending: int = 256
+    max_pending: int = 64
     retry_after_s: int = 1
     poll_interval_s: float = 1.0
     flush_interval_s: float = 5.0
