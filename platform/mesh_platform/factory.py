@@ -9,6 +9,7 @@ import dagster as dg
 
 from mesh_platform.dbt.assets import build_dbt_assets
 from mesh_platform.dbt.project import domain_dbt_project
+from mesh_platform.governance.checks import with_governance_checks
 from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing_ports
 from mesh_platform.ingest.sensors import build_landing_sensor
 from mesh_platform.settings import MeshPaths, mesh_paths
@@ -96,7 +97,7 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     project = domain_dbt_project(domain.dbt_dir)
     ingest_assets, jobs, sensors = _ingestion(domain, paths)
     ml_assets, ml_jobs, ml_sensors = _ml(domain, paths)
-    return dg.Definitions(
+    defs = dg.Definitions(
         assets=[
             build_dbt_assets(domain, paths, project),
             *ingest_assets,
@@ -107,3 +108,4 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
         sensors=[*sensors, *ml_sensors],
         executor=dg.in_process_executor,
     )
+    return with_governance_checks(defs, domain, paths)  # findings of each product, in the UI

@@ -95,4 +95,4 @@ def test_ml_products_get_training_and_scoring_assets(definitions):
     assert scores.tags["mesh/port"] == "public"
     graph = definitions["personalization"].resolve_asset_graph()
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == scores.key}
-    assert checks == {"contract", "feature_drift"}
+    assert checks == {"contract", "feature_drift", "governance"}
