@@ -44,9 +44,11 @@ fmt: bootstrap
 	$(UV) run ruff format platform tests domains bench
 	$(UV) run ruff check --fix platform tests domains bench
 
-# Everything CI runs: lint, types, descriptors, fast and slow (integration) tests.
+# Everything CI runs: lint, types, descriptors, `mesh ci` (contract diffs against main, governance,
+# dbt build of changed domains), fast and slow (integration, browser) tests.
 test: lint sysdeps
 	$(UV) run mesh validate
+	$(UV) run mesh ci
 	$(UV) run pytest -m "slow or not slow"
 
 # The quick loop while developing: unit tests only.
