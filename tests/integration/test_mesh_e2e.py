@@ -27,6 +27,7 @@ PORTS = {
     ("personalization", "recommendations"),
 }  # fmt: skip
 LOCATIONS = {"customers", "catalog", "sales", "web", "personalization"}
+WORKSPACE = LOCATIONS | {"mesh_platform"}  # the domains plus the platform's own location
 
 
 def mesh(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -164,7 +165,7 @@ def _wait_for_locations(port: int, proc: subprocess.Popen, deadline: float) -> l
         assert proc.poll() is None, "mesh ui exited early"
         try:
             entries = _graphql(port, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
-            if len(entries) == len(LOCATIONS) and all(e["loadStatus"] == "LOADED" for e in entries):
+            if len(entries) == len(WORKSPACE) and all(e["loadStatus"] == "LOADED" for e in entries):
                 return entries
         except OSError:
             pass
@@ -180,14 +181,14 @@ def test_ui_serves_locations_edges_and_run_history(first_up, home):
     )  # fmt: skip
     try:
         entries = _wait_for_locations(port, proc, time.monotonic() + 300)
-        assert {e["name"] for e in entries} == LOCATIONS
+        assert {e["name"] for e in entries} == WORKSPACE
         assert all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries)
         edge = _graphql(port, EDGE_QUERY)["assetNodeOrError"]["dependedByKeys"]
         assert ["personalization", "stg_sales__order_lines"] in [k["path"] for k in edge]
         runs = _graphql(port, RUNS_QUERY)["runsOrError"]["results"]
         assert len([r for r in runs if r["status"] == "SUCCESS"]) >= len(LOCATIONS)
         spawned = _descendants(proc.pid)
-        assert len(spawned) >= 2 + len(LOCATIONS)  # webserver, daemon and code servers
+        assert len(spawned) >= 2 + len(WORKSPACE)  # webserver, daemon and code servers
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=90)

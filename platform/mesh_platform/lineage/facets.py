@@ -156,3 +156,19 @@ def error_message(message: str) -> dict[str, Any]:
     return as_dict(
         error_message_run.ErrorMessageRunFacet(message=message, programmingLanguage="python")
     )
+
+
+GOVERNANCE_AUDIT_SCHEMA_URL = (
+    "https://github.com/retail-mesh/mesh-platform/blob/main/platform/mesh_platform/lineage/"
+    "schemas/MeshGovernanceAuditRunFacet.json#/$defs/MeshGovernanceAuditRunFacet"
+)
+
+
+def governance_audit(result: dict[str, Any], report_uri: str | None) -> dict[str, Any]:
+    """The mesh-wide audit facet from ``GovernanceResult.to_dict()`` (schema in schemas/)."""
+    facet: dict[str, Any] = {"_producer": PRODUCER, "_schemaURL": GOVERNANCE_AUDIT_SCHEMA_URL}
+    facet |= {"exitCode": result["exit_code"], "scorecard": result["scorecard"],
+              "findings": result["findings"]}  # fmt: skip
+    if report_uri:
+        facet["report"] = report_uri
+    return facet
