@@ -8,6 +8,7 @@ from mesh_platform.ingest.assets import landed_files, landing_ports
 from mesh_platform.ingest.loader import ingest_file
 from mesh_platform.ingest.shape import load_source_shape
 from mesh_platform.serving.app import create_app
+from mesh_platform.serving.journal import SessionJournal
 from mesh_platform.spec.loader import load_domain
 
 from tests.serving.conftest import FAST, category_of, wait_for
@@ -86,3 +87,16 @@ def test_events_land_as_files_the_web_ingestion_accepts(published):
 def test_events_land_while_serving_without_shutdown(client, published):
     client.post("/v1/events", json={"events": [event(7, 12)]})
     assert wait_for(lambda: list((published.landing / "web").glob("events_api-*.jsonl")))
+
+
+def test_session_journal_shares_interest_between_workers(tmp_path):
+    a, b = SessionJournal(tmp_path, 1800), SessionJournal(tmp_path, 1800)
+    b.pid = a.pid + 1  # two workers
+    a.write([(7, "garden", 3.0, 1.0e9)])
+    b.write([(8, "toys", 1.0, 2.0e9)])
+    assert b.tail() == [(7, "garden", 3.0, 1.0e9)]  # a's line, not its own
+    assert a.tail() == [(8, "toys", 1.0, 2.0e9)]
+    assert a.tail() == [] and b.tail() == []  # each line is applied once
+    with open(next(tmp_path.glob("*.jsonl")), "ab") as fh:
+        fh.write(b'{"pid": 1, "e": [[9, "bo')  # a line being written: not read yet
+    assert b.tail() == []

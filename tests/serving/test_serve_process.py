@@ -91,6 +91,13 @@ def test_several_workers_share_the_port_and_the_metrics(published):
         line = next(ln for ln in text.splitlines() if ln.startswith(
             'mesh_serving_requests_total{route="recommendations",status="200"}'))  # fmt: skip
         assert float(line.split()[-1]) == 40  # all workers' counts, whichever answered /metrics
+        event = {"event_type": "add_to_cart", "product_id": 2, "session_id": "s",
+                 "device": "mobile", "customer_id": 11}  # fmt: skip
+        assert httpx.post(f"{base}/v1/events", json={"events": [event]}).status_code == 202
+        time.sleep(1.0)  # the journal is tailed every 0.2 s
+        # Fresh connections land on either worker: every one sees the session.
+        answers = [httpx.get(f"{base}/v1/recommendations/11").json() for _ in range(20)]
+        assert all(a["reranked"] for a in answers)
         assert os.listdir(published.home / "serving" / "prometheus")
     finally:
         assert stop(proc) == 0

@@ -48,7 +48,7 @@ def accept_events(state: ServingState, batch: EventBatch) -> EventsAccepted:
     lines = [landing_line(e, now) for e in batch.events]
     if state.writer is not None:
         state.writer.add(lines)  # first: an event refused here changes no session either
-    index, touched = state.index, set()
+    index, touched, shared = state.index, set(), []
     epoch = now.timestamp()
     for event in batch.events:
         metrics.EVENTS.labels(event.event_type).inc()
@@ -56,9 +56,12 @@ def accept_events(state: ServingState, batch: EventBatch) -> EventsAccepted:
         if event.customer_id is None or category is None:
             continue  # anonymous, or a product the catalog port does not know yet
         at = event.occurred_at.replace(tzinfo=UTC).timestamp() if event.occurred_at else epoch
-        state.sessions.add(event.customer_id, category, EVENT_WEIGHTS[event.event_type],
-                           min(at, epoch))  # fmt: skip
+        entry = (event.customer_id, category, EVENT_WEIGHTS[event.event_type], min(at, epoch))
+        state.sessions.add(*entry)
         touched.add(event.customer_id)
+        shared.append(entry)
+    if state.journal is not None:
+        state.journal.write(shared)  # the other workers apply it within ~0.2 s
     wait = state.writer.interval_s if state.writer else 0.0
     return EventsAccepted(accepted=len(lines), reranked_customers=len(touched),
                           lands_within_s=wait)  # fmt: skip

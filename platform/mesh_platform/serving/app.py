@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path as FilePath
 from typing import Any
 
 from fastapi import FastAPI, Path, Query, Request
@@ -16,11 +17,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, accept_events, readiness, recommend
-from mesh_platform.serving.champion import ServingState, new_state, refresh, watch
+from mesh_platform.serving.champion import (
+    ServingState,
+    follow_journal,
+    new_state,
+    refresh,
+    watch,
+)
 from mesh_platform.serving.config import ServeConfig
 from mesh_platform.serving.events import MAX_ID, EventBatch, EventsAccepted, LandingFull
 from mesh_platform.serving.gateway import Gateway
 from mesh_platform.serving.index import dumps
+from mesh_platform.serving.journal import JOURNAL_ENV, SessionJournal
 from mesh_platform.serving.schemas import ErrorOut, HealthOut, ReadyOut, RecommendationsOut
 from mesh_platform.settings import MeshPaths, mesh_paths
 
@@ -69,6 +77,8 @@ async def _lifespan(state: ServingState) -> AsyncIterator[None]:
         state.writer.start()
     await refresh(state)  # the first index is loaded before the first request is accepted
     state.tasks.append(asyncio.create_task(watch(state)))
+    if state.journal is not None:
+        state.tasks.append(asyncio.create_task(follow_journal(state)))
     try:
         yield
     finally:
@@ -144,6 +154,8 @@ def create_app(
 
     config = config or ServeConfig()
     state = new_state(paths, config)
+    if os.environ.get(JOURNAL_ENV):
+        state.journal = SessionJournal(FilePath(os.environ[JOURNAL_ENV]), config.session_ttl_s)
     if land_events:
         state.writer = LandingWriter(paths.landing / "web", config.flush_interval_s,
                                      config.flush_max_events)  # fmt: skip

@@ -10,6 +10,7 @@ from mesh_platform.serving import metrics
 from mesh_platform.serving.config import ServeConfig
 from mesh_platform.serving.events import LandingWriter
 from mesh_platform.serving.index import RecIndex
+from mesh_platform.serving.journal import TAIL_INTERVAL_S, SessionJournal
 from mesh_platform.serving.loader import NothingToServe, build_index, source_key
 from mesh_platform.serving.rerank import SessionStore
 from mesh_platform.serving.shedding import Admission
@@ -27,6 +28,7 @@ class ServingState:
     sessions: SessionStore
     admission: Admission
     writer: LandingWriter | None = None
+    journal: SessionJournal | None = None  # only with several workers
     index: RecIndex | None = None
     not_ready: str = "starting"
     last_error: str | None = None
@@ -71,6 +73,18 @@ async def refresh(state: ServingState) -> bool:
     state.swap(index)
     state.last_error = None
     return True
+
+
+async def follow_journal(state: ServingState) -> None:
+    """Apply the session interest other workers record, until cancelled."""
+    assert state.journal is not None
+    while True:
+        try:
+            for customer, category, weight, at in await asyncio.to_thread(state.journal.tail):
+                state.sessions.add(customer, category, weight, at)
+        except (OSError, ValueError) as exc:  # a torn or removed file: skip, keep serving
+            log.warning("session journal: %s", exc)
+        await asyncio.sleep(TAIL_INTERVAL_S)
 
 
 async def watch(state: ServingState) -> None:

@@ -22,6 +22,7 @@ import uvicorn
 
 from mesh_platform.serving.app import CONFIG_ENV
 from mesh_platform.serving.config import ServeConfig
+from mesh_platform.serving.journal import JOURNAL_ENV
 from mesh_platform.serving.metrics import MULTIPROC_ENV
 from mesh_platform.serving.shedding import MeshServer
 from mesh_platform.settings import MeshPaths
@@ -42,9 +43,14 @@ def _worker(host: str, port: int, log_level: str, sock: socket.socket) -> None:
 
 
 def _prepare_env(paths: MeshPaths, config: ServeConfig, workers: int) -> None:
-    """Settings for the worker processes; a fresh multi-process metrics folder for N > 1."""
+    """Settings for the workers; for N > 1 a fresh session journal and metrics folder."""
     os.environ[CONFIG_ENV] = json.dumps(asdict(config))
-    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+    if workers <= 1:
+        return
+    journal = paths.home / "serving" / "sessions"
+    shutil.rmtree(journal, ignore_errors=True)  # sessions do not outlive the service
+    os.environ[JOURNAL_ENV] = str(journal)
+    if not os.environ.get(MULTIPROC_ENV):
         folder = paths.home / "serving" / "prometheus"
         shutil.rmtree(folder, ignore_errors=True)  # stale samples of an earlier run
         folder.mkdir(parents=True)
