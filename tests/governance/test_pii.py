@@ -80,7 +80,9 @@ def test_mask_folder_hashes_with_salt_and_keeps_nulls(tmp_path, monkeypatch):
         con.execute(f"COPY (SELECT * FROM (VALUES (1, 'a@b.io'), (2, NULL)) t(id, email)) "
                     f"TO '{tmp_path}/part-0.parquet' (FORMAT parquet)")  # fmt: skip
     assert masking.mask_folder(tmp_path, ["email", "absent"]) == ["email"]
-    rows = duckdb.sql(f"SELECT id, email FROM '{tmp_path}/part-0.parquet' ORDER BY id").fetchall()
+    with duckdb.connect() as con:
+        query = f"SELECT id, email FROM '{tmp_path}/part-0.parquet' ORDER BY id"
+        rows = con.execute(query).fetchall()
     assert rows == [(1, hashlib.sha256(b"peppera@b.io").hexdigest()), (2, None)]
 
 
