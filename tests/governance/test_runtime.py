@@ -6,6 +6,7 @@ import json
 
 from mesh_platform.governance.model import Severity
 from mesh_platform.governance.policies import lineage_complete
+from mesh_platform.lineage import completeness
 from mesh_platform.lineage.log import append_events
 from mesh_platform.lineage.naming import port_dataset, table_dataset
 
@@ -32,7 +33,7 @@ def test_an_asset_run_without_lineage_is_a_finding(mesh: MeshCopy, monkeypatch):
                                            [dataset(port, ["a"])]))  # fmt: skip
     # The Dagster instance says both marts materialized in run dr-1; lineage logged only one.
     last = {"sales/order_lines": "dr-1", "sales/daily_revenue": "dr-1"}
-    monkeypatch.setattr(lineage_complete, "last_run_ids", lambda _paths, _graph: last)
+    monkeypatch.setattr(completeness, "last_run_ids", lambda _paths, _graph: last)
     finding = only(mesh.govern(domain="sales"), "lineage-complete")
     assert finding.file == "domains/sales/dbt/models/marts/daily_revenue.sql"
     assert finding.product == "daily_revenue"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,18 +27,18 @@ if TYPE_CHECKING:
 # measured); a mesh of 2,000 products has over 6,000 YAML files.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
-_resolved: dict[tuple[Any, Any, Any], str] = {}
 
 
 class _CachedResolver(_Loader):  # type: ignore[misc, valid-type]
-    """Remembers implicit tag resolution: keys and values repeat across thousands of files."""
+    """Remembers implicit tag resolution: keys and values repeat across thousands of files.
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        key = (kind, value, implicit)
-        tag = _resolved.get(key)
-        if tag is None:
-            tag = _resolved[key] = super().resolve(kind, value, implicit)
-        return tag
+    libyaml calls ``resolve`` for every node; a C-level cache answers it without a Python frame.
+    """
+
+
+# One resolver serves the cache: SafeLoader's implicit resolvers are fixed class-level rules.
+_RESOLVER = _Loader("")
+_CachedResolver.resolve = staticmethod(functools.lru_cache(maxsize=65536)(_RESOLVER.resolve))
 
 
 class _Unusual(Exception):

@@ -7,10 +7,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.lineage.completeness import AssetGraph, CrossEdge, check, last_run_ids
+
+if TYPE_CHECKING:  # lineage.completeness opens DuckDB stores: imported when lineage is checked
+    from mesh_platform.lineage.completeness import AssetGraph
 
 SOURCE_CALL = re.compile(r"""source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)""")
 FIX = (
@@ -25,6 +28,8 @@ def spec_asset_graph(ctx: MeshContext) -> AssetGraph:
     ``lineage.completeness.mesh_asset_graph`` builds every domain's Definitions instead, which
     takes seconds per domain; this reads the same facts from the .sql and sources .yml files.
     """
+    from mesh_platform.lineage.completeness import AssetGraph, CrossEdge
+
     graph = AssetGraph()
     for domain in ctx.selected():
         models = domain.dbt_dir / "models"
@@ -55,13 +60,15 @@ def _dagster_home(home: Path) -> Iterator[None]:
 
 def check_lineage(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
     """Gaps found by ``lineage.completeness.check`` for the assets' last Dagster runs."""
+    from mesh_platform.lineage import completeness
+
     store = ctx.runtime.lineage_store if ctx.runtime.has_runs else None
     last: dict[str, str] = {}
-    graph = spec_asset_graph(ctx)
-    if store is not None and ctx.paths.dagster_home.is_dir():
+    graph = spec_asset_graph(ctx) if store is not None else None
+    if graph is not None and ctx.paths.dagster_home.is_dir():
         with _dagster_home(ctx.paths.dagster_home):
-            last = last_run_ids(ctx.paths, graph)
-    if store is None or not last:
+            last = completeness.last_run_ids(ctx.paths, graph)
+    if store is None or graph is None or not last:
         for domain in ctx.selected():
             yield policy.finding(
                 domain.name,
@@ -74,7 +81,7 @@ def check_lineage(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
             )
         return
     versions = {k: c.port_version for k, c in ctx.contracts.items() if "@" not in k}
-    report = check(ctx.paths, store, graph, last, versions)
+    report = completeness.check(ctx.paths, store, graph, last, versions)
     for gap in report.missing_runs:
         domain, asset = gap.asset.split("/", 1)
         yield policy.finding(
