@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import time
+from datetime import date, datetime
 from pathlib import Path
 
 import lightgbm as lgb
@@ -113,11 +114,9 @@ def client(published):
 
 def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
     """Poll ``predicate`` until true (these are not timing assertions: generous timeouts)."""
-    deadline = datetime.now() + timedelta(seconds=timeout)
-    while datetime.now() < deadline:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if predicate():
             return True
-        import time
-
         time.sleep(step)
     return False
