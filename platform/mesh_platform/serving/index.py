@@ -53,8 +53,8 @@ class ModelInfo:
 class RecIndex:
     """Every answer the service gives without session context, precomputed.
 
-    Built once per champion/port change and never mutated: the app swaps the reference, so a
-    request sees one index from start to end.
+    Built once per champion/port change; its answers never change (only a cache of rendered
+    bodies fills up): the app swaps the reference, so a request sees one index throughout.
     """
 
     model: ModelInfo
@@ -65,11 +65,6 @@ class RecIndex:
     default_k: int
     sources: tuple[str | None, ...] = ()  # snapshot ids (and champion) it was built from
     _bodies: dict[int, bytes] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        # The common request (known customer, default k, no session) is a dict lookup.
-        for customer, items in self.personal.items():
-            self._bodies[customer] = self.render(customer, items, self.default_k, True, False)
 
     def items_for(self, customer_id: int, k: int) -> tuple[list[Item], bool]:
         """Top ``k`` items and whether they are personalised (else the popularity fallback)."""
@@ -85,7 +80,12 @@ class RecIndex:
             if cached is not None:
                 return cached
         items, personalised = self.items_for(customer_id, k)
-        return self.render(customer_id, items, k, personalised, False)
+        body = self.render(customer_id, items, k, personalised, False)
+        if k == self.default_k and personalised:
+            # Rendered on first use, not at build: the build stays short (it holds the GIL
+            # while requests are served); from then on the common request is a dict lookup.
+            self._bodies[customer_id] = body
+        return body
 
     def render(
         self, customer_id: int, items: Iterable[Item], k: int, personalised: bool, reranked: bool

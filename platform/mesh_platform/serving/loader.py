@@ -65,16 +65,17 @@ def _recommendations(con, lake: Path, snap: str | None, cats: dict[int, str]):
     """Customer -> items in rank order, and the model that scored them."""
     if snap is None:
         return {}, ModelInfo(MODEL_NAME, None, None, None)
-    rows = con.execute(
-        "SELECT customer_id, product_id, score, model_name, model_version, "
-        f"CAST(as_of_date AS VARCHAR) FROM '{_glob(lake, RECOMMENDATIONS, snap)}' "
-        "ORDER BY customer_id, rank"
-    ).fetchall()
+    source = f"'{_glob(lake, RECOMMENDATIONS, snap)}'"
+    # Columns as NumPy then lists: ~3x faster than row tuples, and the build holds the GIL.
+    cols = con.execute(f"SELECT customer_id, product_id, score FROM {source} "
+                       "ORDER BY customer_id, rank").fetchnumpy()  # fmt: skip
     personal: dict[int, list[Item]] = defaultdict(list)
-    for customer, product, score, *_ in rows:
-        personal[int(customer)].append(Item(int(product), round(float(score), 6),
-                                            cats.get(int(product)), MODEL))  # fmt: skip
-    name, version, as_of = (rows[-1][3], rows[-1][4], rows[-1][5]) if rows else (None,) * 3
+    columns = (cols["customer_id"].tolist(), cols["product_id"].tolist(), cols["score"].tolist())
+    for customer, product, score in zip(*columns, strict=True):
+        personal[customer].append(Item(product, score, cats.get(product), MODEL))
+    meta = con.execute(f"SELECT any_value(model_name), max(model_version), "
+                       f"CAST(max(as_of_date) AS VARCHAR) FROM {source}").fetchone()  # fmt: skip
+    name, version, as_of = meta if meta else (None, None, None)
     info = ModelInfo(name or MODEL_NAME, None if version is None else int(version), snap, as_of)
     return {c: tuple(items) for c, items in personal.items()}, info
 
