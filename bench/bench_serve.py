@@ -414,6 +414,7 @@ def main() -> None:
     finally:
         results["ours_exit_code"] = stop(proc)
         results["load_after"] = os.getloadavg()
+        shutil.rmtree(home.parent, ignore_errors=True)  # the temporary copy
     report(results)
 
 
