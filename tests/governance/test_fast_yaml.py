@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from mesh_platform.governance.context import _c_safe_load, fast_yaml
+from mesh_platform.governance.fastyaml import _c_safe_load, fast_yaml
 
 from tests.conftest import REPO
 
