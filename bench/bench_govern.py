@@ -232,7 +232,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from mesh_platform.contracts.drift import check_mesh_drift
-    from mesh_platform.governance.context import fast_yaml
     from mesh_platform.governance.engine import run_governance
     from mesh_platform.settings import MeshPaths
     from mesh_platform.spec.loader import load_mesh
@@ -255,14 +254,9 @@ def main() -> None:
             domains, errs = load_mesh(root / "domains")
             assert not errs + check_mesh_drift(root, domains)
 
-        def validate_fast() -> None:
-            with fast_yaml():
-                validate()
-
         figures = {
             "govern_inproc_s": _median(lambda: run_governance(root, paths=paths), args.repeat),
             "validate_inproc_s": _median(validate, args.repeat),
-            "validate_inproc_libyaml_s": _median(validate_fast, args.repeat),
             "govern_cli_s": _median(lambda: _cli(root, home, "govern", "--format", "json",
                                                  "--output", str(tmp / "g.json")), args.repeat),
             "validate_cli_s": _median(lambda: _cli(root, home, "validate"), args.repeat),

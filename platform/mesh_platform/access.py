@@ -14,8 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mesh_platform import yamlio
 from mesh_platform.spec.errors import SpecErrors
 from mesh_platform.spec.loader import Domain, load_domain
 from mesh_platform.spec.models import OutputPort
@@ -160,7 +159,7 @@ def manifest_reads(manifest: Mapping[str, Any]) -> Iterator[SourceRead]:
 def yaml_reads(dbt_dir: Path) -> Iterator[SourceRead]:
     """The same reads from the project files, without a dbt parse (for `mesh govern`)."""
     for path in sorted(Path(dbt_dir).glob("models/**/*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
         rel = str(path.relative_to(dbt_dir))
         for source in data.get("sources") or []:
             for table in source.get("tables") or []:

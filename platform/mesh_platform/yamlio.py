@@ -1,10 +1,11 @@
-"""PyYAML's safe_load on libyaml, for governance runs that read thousands of YAML files."""
+"""YAML loading for every descriptor, contract and dbt .yml: PyYAML's safe_load on libyaml."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import yaml
@@ -47,50 +48,61 @@ def _convert(node: Node, loader: Any) -> Any:
     raise _Unusual(node.tag)
 
 
-def _c_safe_load(stream: Any) -> Any:
+def _c_safe_load(text: str) -> Any:
     """``yaml.safe_load`` with libyaml, building plain documents without the generic constructor.
 
-    Anything unusual (merge keys, explicit tags, non-string keys, errors) takes the standard
-    path, so results and error messages are those of ``safe_load``. 1.9 s -> 1.1 s of CPU for
-    the benchmark mesh's 6,309 YAML files, with identical results (measured).
+    Anything unusual (merge keys, explicit tags, non-string keys) takes the standard constructor;
+    a document that does not parse is parsed again by the pure-Python loader so that errors read
+    exactly as ``yaml.safe_load``'s. 1.9 s -> 1.1 s of CPU for the governance benchmark's 6,309
+    YAML files, with identical results (measured).
     """
-    if isinstance(stream, str) and _Loader is not yaml.SafeLoader:
-        loader = _CachedResolver(stream)
-        try:
-            node = loader.get_single_node()
-            return None if node is None else _convert(node, loader)
-        except (_Unusual, yaml.YAMLError, RecursionError):
-            pass
-        finally:
-            loader.dispose()
-    return yaml.load(stream, Loader=_Loader)  # noqa: S506 (a safe loader)
+    if _Loader is yaml.SafeLoader:
+        return yaml.safe_load(text)
+    loader = _CachedResolver(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _convert(node, loader)
+    except _Unusual:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except (yaml.YAMLError, RecursionError):
+        return yaml.safe_load(text)
+    finally:
+        loader.dispose()
+
+
+# Within `shared_texts()`, each distinct text is parsed once per block (see there).
+_SHARED: ContextVar[dict[str, Any] | None] = ContextVar("mesh_yaml_shared", default=None)
+
+
+def safe_load(text: str) -> Any:
+    """Parse one YAML document as ``yaml.safe_load`` would (same results, same errors).
+
+    Args:
+        text: the document.
+
+    Returns:
+        The plain Python value (dicts, lists, scalars).
+
+    Raises:
+        yaml.YAMLError: the text is not valid YAML; the message is PyYAML's own.
+    """
+    shared = _SHARED.get()
+    if shared is None:
+        return _c_safe_load(text)
+    if text not in shared:
+        shared[text] = _c_safe_load(text)
+    return shared[text]
 
 
 @contextlib.contextmanager
-def fast_yaml() -> Iterator[None]:
-    """Let the spec loaders' ``yaml.safe_load`` use libyaml, once per text, while governance runs.
+def shared_texts() -> Iterator[None]:
+    """Parse each distinct text once within the block and hand every reader the same result.
 
-    Same safe constructors, results and YAMLError classes and lines (libyaml words some problems
-    its own way); the loaders themselves are reused as they are. Several checks read one dbt .yml
-    (drift, access, documentation): within the block a text is parsed once and the result
-    shared, which is safe because every reader treats parsed YAML as read-only.
+    Several governance checks read one dbt .yml (drift, access, documentation); sharing is safe
+    because every reader treats parsed YAML as read-only.
     """
-    if _Loader is yaml.SafeLoader or getattr(yaml.safe_load, "_governance", False):
-        yield
-        return
-    seen: dict[str, Any] = {}
-
-    def load(stream: Any) -> Any:
-        if not isinstance(stream, str):
-            return _c_safe_load(stream)
-        if stream not in seen:
-            seen[stream] = _c_safe_load(stream)
-        return seen[stream]
-
-    load._governance = True  # type: ignore[attr-defined]
-    original = yaml.safe_load
-    yaml.safe_load = load
+    token = _SHARED.set({})
     try:
         yield
     finally:
-        yaml.safe_load = original
+        _SHARED.reset(token)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from mesh_platform import yamlio
 from mesh_platform.contracts.majors import Port, newest_majors, port_majors, port_of, uncovered
 from mesh_platform.spec.contracts import SUFFIX, Contract, file_key, load_contracts
 from mesh_platform.spec.errors import SpecError
@@ -58,7 +59,7 @@ def split_type(text: str) -> tuple[str, tuple[int, ...]]:
 
 def _read_model(yml: Path, model_name: str) -> tuple[int, list[Any]] | SpecError:
     try:
-        data = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(yml.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         return SpecError(yml, "", f"cannot read dbt model properties: {exc}")
     models = data.get("models") if isinstance(data, dict) else None

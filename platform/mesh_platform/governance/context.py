@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mesh_platform.governance.fastyaml import fast_yaml as fast_yaml
+from mesh_platform import yamlio
 from mesh_platform.settings import MeshPaths
 from mesh_platform.spec.contracts import Contract, load_contracts
 from mesh_platform.spec.errors import SpecError
@@ -227,7 +227,9 @@ def _port_sources(data: dict[str, Any], out: dict[tuple[str, str], str]) -> None
 
 def _read(path: Path, errors: list[SpecError]) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # shared within fast_yaml()
+        data = yamlio.safe_load(
+            path.read_text(encoding="utf-8")
+        )  # shared within yamlio.shared_texts()
     except (OSError, yaml.YAMLError) as exc:
         errors.append(SpecError(path, "", f"cannot read dbt yml: {exc}"))
         return {}

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesh_platform.governance.context import MeshContext, fast_yaml
+from mesh_platform import yamlio
+from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.federation import EffectivePolicy, federate
 from mesh_platform.governance.model import Finding, Severity
 from mesh_platform.settings import MeshPaths
@@ -84,7 +85,7 @@ def run_governance(
 
     """
     paths = paths or MeshPaths(root=Path(root), home=Path(root) / ".mesh")
-    with fast_yaml():
+    with yamlio.shared_texts():
         ctx = context or MeshContext.load(paths, domain)
         try:
             return _judge(ctx, domain)

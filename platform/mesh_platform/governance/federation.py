@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mesh_platform import yamlio
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.spec.loader import _field_path
@@ -94,7 +95,7 @@ def load_config(
         return FEDERATION.finding(domain, None, file, field, msg, fix)
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
         return GovernanceConfig.model_validate(raw), []
     except yaml.YAMLError as exc:
         return GovernanceConfig(), [bad("", f"not valid YAML: {exc}", "fix the YAML syntax")]

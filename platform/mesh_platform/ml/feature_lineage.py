@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from sqlglot.errors import SqlglotError
 
+from mesh_platform import yamlio
 from mesh_platform.lineage.sql_lineage import column_sources
 from mesh_platform.ml import feature_sql
 from mesh_platform.ml.features import CHURN_FEATURES, MAX_RELEVANCE, RANKER_FEATURES
@@ -29,7 +29,7 @@ def _schema(contracts_dir: Path) -> dict[str, dict[str, str]]:
     """Columns and types of each port, from its contract (what sqlglot needs to resolve USING)."""
     schema = {}
     for field, (domain, product) in PORTS.items():
-        doc = yaml.safe_load((contracts_dir / domain / f"{product}.odcs.yaml").read_text())
+        doc = yamlio.safe_load((contracts_dir / domain / f"{product}.odcs.yaml").read_text())
         schema[_table(field)] = {
             p["name"]: p["physicalType"] for p in doc["schema"][0]["properties"]
         }

@@ -12,6 +12,7 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject, SchemaProperty
 from pydantic import ValidationError
 
+from mesh_platform import yamlio
 from mesh_platform.spec.contract_lint import CLASSIFICATIONS as CLASSIFICATIONS
 from mesh_platform.spec.contract_lint import lint_contract, sla_hours
 from mesh_platform.spec.errors import SpecError, SpecErrors
@@ -148,7 +149,7 @@ def port_contract_name(port: str, major: int, newest_major: int | None = None) -
 
 def _parse_yaml(path: Path, text: str | None) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8") if text is None else text)
+        data = yamlio.safe_load(path.read_text(encoding="utf-8") if text is None else text)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecErrors([SpecError(path, "", f"cannot read file: {exc}")]) from exc
     except yaml.YAMLError as exc:

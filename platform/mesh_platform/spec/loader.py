@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from mesh_platform import yamlio
 from mesh_platform.spec.errors import SpecError, SpecErrors
 from mesh_platform.spec.models import DomainSpec, ProductSpec
 
@@ -40,7 +41,7 @@ class Domain:
 
 def _read_yaml(path: Path, errors: list[SpecError]) -> dict[str, Any] | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(SpecError(path, "", f"cannot read file: {exc}"))
         return None
