@@ -112,7 +112,17 @@ def check_dbt_drift(contract: Contract, dbt_model_yml: Path, model_name: str) ->
     return errors
 
 
-def _check_port(contract: Contract, found: Port) -> list[SpecError]:
+def _yml_index(models_dir: Path) -> dict[str, Path]:
+    """Model name -> the first ``<name>.yml`` under ``models_dir`` (one walk per dbt project)."""
+    index: dict[str, Path] = {}
+    for path in sorted(models_dir.rglob("*.yml")):
+        index.setdefault(path.stem, path)
+    return index
+
+
+def _check_port(
+    contract: Contract, found: Port, ymls: dict[Path, dict[str, Path]]
+) -> list[SpecError]:
     domain, product, i, port = found
     descriptor = domain.path / "products" / f"{product.name}.yaml"
     at = f"{descriptor} output_ports[{i}]"
@@ -134,11 +144,14 @@ def _check_port(contract: Contract, found: Port) -> list[SpecError]:
         errors.append(SpecError(contract.path, "slaProperties.freshness", msg))
     if port.producer != "dbt" or not port.model:
         return errors  # a model's predictions: their columns are checked at publish, not in dbt
-    ymls = sorted((domain.dbt_dir / "models").rglob(f"{port.model}.yml"))
-    if not ymls:
+    models_dir = domain.dbt_dir / "models"
+    if models_dir not in ymls:  # walking the folder per port cost 0.65 s on 2,000 ports
+        ymls[models_dir] = _yml_index(models_dir)
+    yml = ymls[models_dir].get(port.model)
+    if yml is None:
         msg = f"no {port.model}.yml declaring the dbt model's columns under {domain.dbt_dir}"
         return [*errors, SpecError(contract.path, "", msg)]
-    return errors + check_dbt_drift(contract, ymls[0], port.model)
+    return errors + check_dbt_drift(contract, yml, port.model)
 
 
 def check_ports(
@@ -162,6 +175,7 @@ def check_ports(
     ports = port_majors(domains)
     newest = newest_majors(ports)
     errors: list[SpecError] = []
+    ymls: dict[Path, dict[str, Path]] = {}
     for contract in sorted(contracts.values(), key=lambda c: c.file_key):
         if contract.is_source:
             continue
@@ -169,7 +183,7 @@ def check_ports(
         if isinstance(found, str):
             errors.append(SpecError(contract.path, "id", found))
             continue
-        errors += _check_port(contract, found)
+        errors += _check_port(contract, found, ymls)
     if covered is not None:
         errors += uncovered(ports, newest, covered)
     return errors
