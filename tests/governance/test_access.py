@@ -7,6 +7,7 @@ from mesh_platform import access
 from mesh_platform.lineage.log import append_events
 from mesh_platform.spec.loader import load_domain
 
+from tests.conftest import REPO
 from tests.governance.conftest import failing, only
 
 PRIVATE_SOURCE = """version: 2
@@ -116,3 +117,11 @@ def test_lineage_read_of_another_warehouse_is_a_finding(mesh):
     found = only(mesh.govern("personalization"), "access")
     assert "lineage shows a read of warehouse customers.duckdb" in found.message
     assert found.field == "job personalization.peek"
+
+
+def test_ml_feature_reads_are_checked_like_dbt_reads():
+    from mesh_platform.ml.sources import check_access
+
+    check_access(load_domain(REPO / "domains" / "personalization"))  # declares every feature port
+    with pytest.raises(access.AccessDenied, match="not an input port of any sales product"):
+        check_access(load_domain(REPO / "domains" / "sales"))

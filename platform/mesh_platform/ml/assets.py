@@ -11,6 +11,7 @@ from mesh_platform.contracts.checks import check_result, contract_check_spec, lo
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
+from mesh_platform.masking import columns_to_mask, masked_writer
 from mesh_platform.ml import feature_sql, registry
 from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.scoring import check_drift, score, write_parquet
@@ -70,7 +71,7 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     )  # fmt: skip
     def _train(context: dg.AssetExecutionContext):
         started = now()
-        sources, snapshots = pinned_sources(paths)
+        sources, snapshots = pinned_sources(paths, domain)
         result = train_and_register(sources, snapshots, spec, product.name, paths.registry,
                                     context.run.run_id)  # fmt: skip
         context.log.info(f"{product.name} v{result.version.version}: {result.decision.reasons}")
@@ -129,7 +130,7 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         champ = registry.champion(paths.registry, product.name)
         if champ is None:
             raise dg.Failure(f"{product.name} has no champion yet: no version passed its gates")
-        sources, _ = pinned_sources(paths)
+        sources, _ = pinned_sources(paths, domain)
         with duckdb.connect() as con:
             scored = score(con, sources, spec, product.name, champ)
         audit = audit_for(contract.model) if contract else None
@@ -137,7 +138,8 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         try:
             snap = ports.publish(
                 paths.lake, ref, audit=audit, run_id=context.run.run_id,
-                write=lambda folder: write_parquet(scored.predictions, folder),
+                write=masked_writer(lambda folder: write_parquet(scored.predictions, folder),
+                                    columns_to_mask(contract, product, port), context.log.info),
             )  # fmt: skip
         except ports.AuditFailed as exc:
             if contract and audit:
