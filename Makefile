@@ -29,7 +29,9 @@ sysdeps:
 demo: bootstrap
 	$(UV) run mesh validate
 	$(UV) run mesh up --scale $(SCALE)
-	$(UV) run mesh ports
+	$(UV) run mesh catalog
+	$(UV) run mesh govern --format html --output $(MESH_HOME)/reports/governance.html
+	$(UV) run mesh govern
 	@echo "Now: '$(UV) run mesh ui' and open http://127.0.0.1:3000"
 
 ui: bootstrap
