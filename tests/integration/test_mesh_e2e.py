@@ -38,15 +38,13 @@ def mesh(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("e2e") / "mesh"
+def home(built_home) -> Path:
+    return built_home  # the session's mesh (tests/integration/conftest.py), built once
 
 
 @pytest.fixture(scope="module")
-def first_up(home):
-    proc = mesh(home, "up", "--scale", "0.1")
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    return proc
+def first_up(built_mesh):
+    return built_mesh
 
 
 def ports_json(home: Path) -> dict[tuple[str, str], dict]:

@@ -1,0 +1,198 @@
+"""The Dagster UI tells a consumer everything about every public port: GraphQL and a browser."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from mesh_platform.catalog.metadata import freshness_hours, highest_classification
+from mesh_platform.contracts.checks import load_port_contract
+from mesh_platform.spec.loader import load_mesh
+
+from tests.browser import artifact, chromium
+from tests.conftest import REPO
+from tests.integration.conftest import graphql
+
+pytestmark = pytest.mark.slow
+
+NODE_QUERY = """{ assetNodes(assetKeys: [%s]) {
+  assetKey { path } description groupName kinds
+  owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+  tags { key value }
+  internalFreshnessPolicy { ... on TimeWindowFreshnessPolicy { failWindowSeconds } }
+  freshnessStatusInfo { freshnessStatus }
+  metadataEntries { __typename label
+    ... on TextMetadataEntry { text } ... on PathMetadataEntry { path }
+    ... on TableSchemaMetadataEntry { schema { columns {
+        name type description tags { key value } constraints { nullable } } } }
+    ... on CodeReferencesMetadataEntry { codeReferences {
+        ... on LocalFileCodeReference { filePath label } } } }
+  assetChecksOrError { ... on AssetChecks { checks {
+    name blocking executionForLatestMaterialization { status } } } }
+  assetMaterializations(limit: 1) { metadataEntries { label
+    ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text }
+    ... on TableColumnLineageMetadataEntry { lineage {
+        columnName columnDeps { assetKey { path } columnName } } } } }
+} }"""
+PUBLIC_SELECTION = 'tag:"mesh/port"="public"'
+ACTIVE_RUNS_QUERY = """{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) {
+  ... on Runs { results { jobName status } } } }"""
+
+
+def public_ports() -> list[tuple]:
+    """(asset path, domain, product, port, contract) of every public port the demo declares."""
+    domains, errors = load_mesh(REPO / "domains")
+    assert not errors
+    found = []
+    for domain in domains.values():
+        for product in domain.products.values():
+            for port in product.output_ports:
+                if port.visibility != "public":
+                    continue
+                contract = load_port_contract(REPO / "contracts", domain.name, port.name)
+                name = port.model if port.producer == "dbt" else port.name
+                found.append(([domain.name, name], domain, product, port, contract))
+    return found
+
+
+def entries(items: list[dict]) -> dict[str, dict]:
+    return {e["label"]: e for e in items}
+
+
+def fetch_nodes(port: int, ports: list[tuple]) -> dict[tuple[str, ...], dict]:
+    keys = ", ".join(f"{{path: {json.dumps(path)}}}" for path, *_ in ports)
+    nodes = graphql(port, NODE_QUERY % keys)["assetNodes"]
+    return {tuple(n["assetKey"]["path"]): n for n in nodes}
+
+
+def runs_in_flight(port: int) -> list[str]:
+    """Runs the daemon has queued or started (a sensor may react to the mesh being up)."""
+    runs = graphql(port, ACTIVE_RUNS_QUERY)["runsOrError"]["results"]
+    return [f"{r['jobName']} {r['status']}" for r in runs]
+
+
+def wait_until_settled(port: int, ports: list[tuple], timeout: float = 600) -> dict:
+    """Nodes once no run is in flight and the freshness daemon has judged every port."""
+    deadline = time.monotonic() + timeout
+    while True:
+        nodes = fetch_nodes(port, ports)
+        statuses = {k: (n["freshnessStatusInfo"] or {}).get("freshnessStatus")
+                    for k, n in nodes.items()}  # fmt: skip
+        fresh = all(s == "HEALTHY" for s in statuses.values())
+        busy = runs_in_flight(port)
+        if (fresh and not busy) or time.monotonic() > deadline:
+            assert not busy, f"runs still in flight: {busy}"
+            assert fresh, statuses  # HEALTHY: published within the SLA
+            return nodes
+        time.sleep(5)
+
+
+def check_definition(node: dict, domain, product, port, contract) -> None:
+    """Description, owners, group, kinds, tags, schema, contract, freshness, code references."""
+    assert node["description"] and node["description"].strip()
+    if port.producer == "dbt":
+        assert node["description"].split() == product.description.split()
+    owners = [o.get("team") or o.get("email") for o in node["owners"]]
+    assert owners == [o.removeprefix("team:") for o in domain.owners_of(product)]
+    assert node["groupName"] == domain.name
+    assert {"parquet", "pandera"} <= set(node["kinds"])
+    tags = {t["key"]: t["value"] for t in node["tags"]}
+    assert tags["mesh/port"] == "public" and tags["mesh/tier"] == product.tier
+    assert tags["mesh/classification"] == highest_classification(contract)
+    meta = entries(node["metadataEntries"])
+    columns = meta["dagster/column_schema"]["schema"]["columns"]
+    assert [c["name"] for c in columns] == [c.name for c in contract.columns]
+    for col, prop in zip(columns, contract.columns, strict=True):
+        assert col["description"] == prop.description and col["description"]
+        assert {"key": "classification", "value": prop.classification} in col["tags"]
+    assert meta["mesh/contract_id"]["text"] == contract.id
+    assert meta["mesh/contract_version"]["text"] == contract.version
+    assert Path(meta["mesh/contract"]["path"]) == contract.path.resolve()
+    window = node["internalFreshnessPolicy"]["failWindowSeconds"]
+    assert window == freshness_hours(product, contract) * 3600
+    refs = {r["label"]: r["filePath"] for r in meta["dagster/code_references"]["codeReferences"]}
+    assert Path(refs["data contract (ODCS)"]) == contract.path.resolve()
+    assert Path(refs["product descriptor"]).name == f"{product.name}.yaml"
+    code = refs["dbt model SQL"] if port.producer == "dbt" else refs["feature SQL"]
+    assert Path(code).is_file()
+
+
+def check_latest_run(node: dict, home: Path, domain, port) -> None:
+    """Contract check passed, row count of the published snapshot, column lineage for dbt."""
+    checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
+    assert checks["contract"]["blocking"]
+    assert checks["contract"]["executionForLatestMaterialization"]["status"] == "SUCCEEDED"
+    assert "governance" in checks and not checks["governance"]["blocking"]  # findings, in the UI
+    materialized = entries(node["assetMaterializations"][0]["metadataEntries"])
+    snapshot_id = materialized["mesh/snapshot_id"]["text"]
+    folder = home / "lake" / domain.name / port.name / f"v{port.version}" / "snapshots"
+    published = json.loads((folder / snapshot_id / "_snapshot.json").read_text())
+    assert materialized["dagster/row_count"]["intValue"] == published["rows"] > 0
+    if port.producer == "dbt":  # sqlglot traces dbt SQL; a model's predictions are not SQL
+        lineage = materialized["dagster/column_lineage"]["lineage"]
+        assert lineage and all(d["columnDeps"] for d in lineage)
+        upstream = {d["assetKey"]["path"][0] for e in lineage for d in e["columnDeps"]}
+        assert upstream == {domain.name}  # a port model reads its own domain's staging models
+
+
+def test_every_public_port_shows_a_consumer_everything(ui_port, built_home):
+    ports = public_ports()
+    assert len(ports) >= 9
+    nodes = wait_until_settled(ui_port, ports)
+    assert set(nodes) == {tuple(path) for path, *_ in ports}
+    for path, domain, product, port, contract in ports:
+        node = nodes[tuple(path)]
+        check_definition(node, domain, product, port, contract)
+        check_latest_run(node, built_home, domain, port)
+
+
+def _dismiss_welcome(page) -> None:
+    """Dagster's first-visit 'join the community' dialog covers the page; skip it if shown."""
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count():
+        skip.first.click()
+
+
+def _wait_for_text(page, texts: list[str], timeout_ms: int = 90_000) -> str:
+    """The page's visible text once the SPA has rendered every one of ``texts``."""
+    page.wait_for_function(
+        "texts => texts.every(t => document.body.innerText.includes(t))", arg=texts,
+        timeout=timeout_ms,
+    )  # fmt: skip
+    return page.inner_text("body")
+
+
+def test_catalog_and_product_page_in_a_real_browser(ui_port):
+    public = [(path, port, contract) for path, _, _, port, contract in public_ports()]
+    path, port, contract = next(p for p in public if p[0] == ["sales", "order_lines"])
+    base = f"http://127.0.0.1:{ui_port}"
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        # The consumer's view of the catalog: public ports only, by their tag.
+        page.goto(f"{base}/assets?asset-selection={quote(PUBLIC_SELECTION)}", timeout=120_000)
+        names = [" / ".join(key) for key, *_ in public]
+        _dismiss_welcome(page)
+        _wait_for_text(page, names)
+        # Each row's status arrives in a query of its own: wait for it before the screenshot.
+        page.wait_for_function("() => !document.body.innerText.includes('Loading')", timeout=90_000)
+        catalog_text = page.inner_text("body")
+        assert catalog_text.count("Materialized") >= len(names)
+        page.screenshot(path=artifact("ui-asset-catalog.png"))
+        page.goto(f"{base}/assets/{'/'.join(path)}", timeout=120_000)
+        _dismiss_welcome(page)
+        hours = f"{contract.freshness_hours:g}"
+        policy = f"Fails if more than {hours} hours since last materialization"  # the SLA
+        wanted = ["sales-data@retail.example", policy, "data contract (ODCS)",
+                  *(c.description or "" for c in contract.columns)]  # fmt: skip
+        text = _wait_for_text(page, wanted)
+        page.screenshot(path=artifact(f"ui-product-{port.name}.png"))
+    assert all(name in catalog_text for name in names)
+    assert "stg_erp__orders" not in catalog_text  # private models are not in the consumer's view
+    assert "sales-data@retail.example" in text  # the owners, in the Definition panel
+    for col in contract.columns:
+        assert col.name in text and col.description in text
+    assert f"classification: {contract.columns[0].classification}" in text
+    assert "data contract (ODCS)\nin editor" in text and policy in text
