@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from mesh_platform.catalog.metadata import freshness_hours, highest_classification
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.spec.loader import load_mesh
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import artifact, chromium
 from tests.conftest import REPO
@@ -150,10 +152,9 @@ def test_every_public_port_shows_a_consumer_everything(ui_port, built_home):
 
 
 def _dismiss_welcome(page) -> None:
-    """Dagster's first-visit 'join the community' dialog covers the page; skip it if shown."""
-    skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.first.click()
+    """Dagster's first-visit 'join the community' dialog covers the page: skip it if it shows."""
+    with contextlib.suppress(PlaywrightTimeout):  # not shown, or already skipped in this context
+        page.get_by_role("button", name="Skip").click(timeout=5_000)
 
 
 def _wait_for_text(page, texts: list[str], timeout_ms: int = 90_000) -> str:
@@ -174,20 +175,20 @@ def test_catalog_and_product_page_in_a_real_browser(ui_port):
         # The consumer's view of the catalog: public ports only, by their tag.
         page.goto(f"{base}/assets?asset-selection={quote(PUBLIC_SELECTION)}", timeout=120_000)
         names = [" / ".join(key) for key, *_ in public]
-        _dismiss_welcome(page)
         _wait_for_text(page, names)
+        _dismiss_welcome(page)
         # Each row's status arrives in a query of its own: wait for it before the screenshot.
         page.wait_for_function("() => !document.body.innerText.includes('Loading')", timeout=90_000)
         catalog_text = page.inner_text("body")
         assert catalog_text.count("Materialized") >= len(names)
         page.screenshot(path=artifact("ui-asset-catalog.png"))
         page.goto(f"{base}/assets/{'/'.join(path)}", timeout=120_000)
-        _dismiss_welcome(page)
         hours = f"{contract.freshness_hours:g}"
         policy = f"Fails if more than {hours} hours since last materialization"  # the SLA
         wanted = ["sales-data@retail.example", policy, "data contract (ODCS)",
                   *(c.description or "" for c in contract.columns)]  # fmt: skip
         text = _wait_for_text(page, wanted)
+        _dismiss_welcome(page)
         page.screenshot(path=artifact(f"ui-product-{port.name}.png"))
     assert all(name in catalog_text for name in names)
     assert "stg_erp__orders" not in catalog_text  # private models are not in the consumer's view
