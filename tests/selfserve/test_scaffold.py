@@ -57,7 +57,8 @@ def test_workspace_entry_appended_and_comments_kept(mesh_copy):
     new_domain(mesh_copy, "finance")
     after = workspace.read_text()
     assert after.startswith(before)  # nothing above was rewritten: comments stay
-    locations = [e["python_file"]["location_name"] for e in yaml.safe_load(after)["load_from"]]
+    entries = yaml.safe_load(after)["load_from"]  # domains (python_file) + the platform's module
+    locations = [next(iter(e.values()))["location_name"] for e in entries]
     assert locations[-1] == "finance" and len(locations) == len(set(locations))
     entry = yaml.safe_load(after)["load_from"][-1]["python_file"]
     assert (workspace.parent / entry["relative_path"]).resolve() == (
