@@ -16,6 +16,17 @@ from mesh_platform.settings import MeshPaths
 
 from tests.conftest import REPO
 
+# A dbt source reading another domain's private port (customers/customer_master).
+PRIVATE_SOURCE = """version: 2
+sources:
+  - name: customers_private
+    tables:
+      - name: customer_master
+        meta:
+          mesh_port: customers/customer_master
+          external_location: "read_parquet('lake/customers/customer_master/v1/current/*.parquet')"
+"""
+
 
 @dataclass
 class MeshCopy:

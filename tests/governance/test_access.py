@@ -8,17 +8,7 @@ from mesh_platform.lineage.log import append_events
 from mesh_platform.spec.loader import load_domain
 
 from tests.conftest import REPO
-from tests.governance.conftest import failing, only
-
-PRIVATE_SOURCE = """version: 2
-sources:
-  - name: customers_private
-    tables:
-      - name: customer_master
-        meta:
-          mesh_port: customers/customer_master
-          external_location: "read_parquet('lake/customers/customer_master/v1/current/*.parquet')"
-"""
+from tests.governance.conftest import PRIVATE_SOURCE, failing, only
 
 
 def _make_master_a_private_port(mesh):

@@ -6,17 +6,10 @@ import dagster as dg
 import pytest
 from mesh_platform.factory import build_domain_definitions
 
+from tests.governance.conftest import PRIVATE_SOURCE
+
 pytestmark = pytest.mark.slow
 
-PRIVATE_SOURCE = """version: 2
-sources:
-  - name: customers_private
-    tables:
-      - name: customer_master
-        meta:
-          mesh_port: customers/customer_master
-          external_location: "read_parquet('lake/customers/customer_master/v1/current/*.parquet')"
-"""
 # Claims a declared public port but points at the producer's private warehouse.
 WAREHOUSE_SOURCE = """version: 2
 sources:

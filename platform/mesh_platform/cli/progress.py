@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -20,7 +20,23 @@ if TYPE_CHECKING:
     from mesh_platform.run_events import StepEvent
 
 
-class UpProgress:
+class _Live:
+    """A rich Progress shown live on a terminal only (CI logs get plain lines instead)."""
+
+    live: bool
+    progress: Progress
+
+    def __enter__(self) -> Self:
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live:
+            self.progress.stop()
+
+
+class UpProgress(_Live):
     """What each domain of `mesh up` is doing: one live row per domain, or one line per event."""
 
     def __init__(self, console: Console):
@@ -33,15 +49,6 @@ class UpProgress:
             TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
         )  # fmt: skip
         self.tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> UpProgress:
-        if self.live:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.live:
-            self.progress.stop()
 
     def _line(self, text: str) -> None:
         elapsed = time.perf_counter() - self.started
@@ -79,7 +86,7 @@ class UpProgress:
         self.progress.update(task, description=f"[{colour}]{text}[/]", total=1, completed=1)
 
 
-class GenerateProgress:
+class GenerateProgress(_Live):
     """The demo data generator's steps: a bar on a terminal, one line per step otherwise."""
 
     def __init__(self, console: Console):
@@ -92,15 +99,6 @@ class GenerateProgress:
             transient=True,
         )  # fmt: skip
         self.task: TaskID | None = None
-
-    def __enter__(self) -> GenerateProgress:
-        if self.live:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.live:
-            self.progress.stop()
 
     def __call__(self, step: str, done: int, total: int) -> None:
         """The generator's progress callback: ``step`` ended, ``done`` of ``total``."""
