@@ -73,8 +73,8 @@ def run_governance(
     Args:
         root: the repository root (holds domains/ and contracts/).
         domain: judge only this domain (the whole mesh is still loaded for cross-domain checks).
-        paths: the mesh paths (MESH_HOME for runtime policies); default ``root`` with an unused
-            home under it, so only static policies find anything.
+        paths: the mesh paths (MESH_HOME for runtime policies); default ``root`` with its
+            default home ``root/.mesh``. A home with no runs leaves runtime policies with notes.
         context: an already loaded context (tests, the Dagster asset checks).
 
     Returns:
