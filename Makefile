@@ -46,10 +46,10 @@ fmt: bootstrap
 	$(UV) run ruff format platform tests domains bench
 	$(UV) run ruff check --fix platform tests domains bench
 
-# Everything CI runs: lint, types, descriptors, `mesh ci` (contract diffs against main, governance,
-# dbt build of changed domains), fast and slow (integration, browser) tests.
+# Everything CI runs: lint, types, `mesh ci` (descriptors and contracts as `mesh validate` checks
+# them, contract diffs against main, governance, dbt build of changed domains), fast and slow
+# (integration, browser) tests.
 test: lint sysdeps
-	$(UV) run mesh validate
 	$(UV) run mesh ci
 	$(UV) run pytest -m "slow or not slow"
 

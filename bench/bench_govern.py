@@ -6,7 +6,7 @@ source, a governance.yaml in every tenth domain) that passes every policy, then 
 --repeat runs each:
 
 * govern (in-process): ``run_governance(root)``, everything after imports;
-* validate (in-process): what ``mesh validate`` does (``load_mesh`` + ``check_mesh_drift``), the
+* validate (in-process): what ``mesh validate`` does (``contracts.drift.validate_mesh``), the
   baseline: loading and cross-checking the same files without any policy;
 * govern (CLI) and validate (CLI): the commands as subprocesses, Python start-up included.
 
@@ -231,10 +231,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated mesh")
     args = parser.parse_args()
 
-    from mesh_platform.contracts.drift import check_mesh_drift
+    from mesh_platform.contracts.drift import validate_mesh
     from mesh_platform.governance.engine import run_governance
     from mesh_platform.settings import MeshPaths
-    from mesh_platform.spec.loader import load_mesh
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-govern-"))
     root, home = tmp / "repo", tmp / "home"
@@ -251,8 +250,7 @@ def main() -> None:
                 (errors + result.spec_errors)[:20]))  # fmt: skip
 
         def validate() -> None:
-            domains, errs = load_mesh(root / "domains")
-            assert not errs + check_mesh_drift(root, domains)
+            assert not validate_mesh(root)[1]
 
         figures = {
             "govern_inproc_s": _median(lambda: run_governance(root, paths=paths), args.repeat),

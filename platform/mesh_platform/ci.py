@@ -59,11 +59,9 @@ def resolve_base(root: Path, ref: str) -> Base:
 
 def lint_step(root: Path, base: Base) -> Step:
     """Descriptors, contracts and their agreement with dbt (what `mesh validate` checks)."""
-    from mesh_platform.contracts.drift import check_mesh_drift
-    from mesh_platform.spec.loader import load_mesh
+    from mesh_platform.contracts.drift import validate_mesh
 
-    domains, errors = load_mesh(root / "domains")
-    errors += check_mesh_drift(root, domains)
+    domains, errors = validate_mesh(root)
     if errors:
         return Step("lint", "fail", "; ".join(str(e) for e in errors))
     products = sum(len(d.products) for d in domains.values())

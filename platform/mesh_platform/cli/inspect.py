@@ -24,12 +24,9 @@ class Format(StrEnum):
 
 def validate_cmd() -> None:
     """Validate every descriptor and contract, and their agreement with dbt; exit 2 on any error."""
-    from mesh_platform.contracts.drift import check_mesh_drift
-    from mesh_platform.spec.loader import load_mesh
+    from mesh_platform.contracts.drift import validate_mesh
 
-    paths = mesh_paths()
-    domains, errors = load_mesh(paths.domains)
-    errors += check_mesh_drift(paths.root, domains)  # contracts valid, and agreeing with dbt
+    domains, errors = validate_mesh(mesh_paths().root)
     for error in errors:
         err_console.print(f"[red]error[/] {error}", highlight=False, soft_wrap=True)
     if errors:

@@ -210,3 +210,16 @@ def check_mesh_drift(repo_root: Path, domains: dict[str, Domain] | None = None) 
     # A contract that failed to load still exists: do not also report its port as uncovered.
     covered = {file_key(p) for p in (root / "contracts").rglob(f"*{SUFFIX}")}
     return errors + check_ports(contracts, domains, covered=covered)
+
+
+def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
+    """What `mesh validate` and `mesh ci` check: descriptors, cross-checks, contracts and dbt.
+
+    Returns:
+        The loaded domains and every error, each naming file and field.
+    """
+    from mesh_platform.spec.loader import load_mesh
+
+    root = Path(repo_root)
+    domains, errors = load_mesh(root / "domains")
+    return domains, errors + check_mesh_drift(root, domains)
