@@ -70,3 +70,14 @@ def test_changed_model_builds_only_its_domain_and_modified_nodes(git_mesh, tmp_p
     assert "model.sales.daily_revenue" in built
     # Only the modified model and its tests: not its unmodified parent order_lines.
     assert all("daily_revenue" in node for node in built), built
+
+
+def test_a_malformed_descriptor_fails_the_lint_step_naming_file_and_field(git_mesh):
+    path = git_mesh / "domains/sales/products/daily_revenue.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["slos"]["freshness_hours"] = -1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    steps = {s.name: s for s in run_ci(git_mesh, "main", skip=("dbt", "governance"))}
+    assert steps["lint"].status == "fail"
+    assert "daily_revenue.yaml" in steps["lint"].detail
+    assert "slos.freshness_hours" in steps["lint"].detail
