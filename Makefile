@@ -38,13 +38,14 @@ ui: bootstrap
 	$(UV) run mesh ui
 
 lint: bootstrap
-	$(UV) run ruff check platform tests domains bench
-	$(UV) run ruff format --check platform tests domains bench
+	$(UV) run ruff check platform tests domains bench demo
+	$(UV) run ruff format --check platform tests domains bench demo
 	$(UV) run pyright
+	$(UV) run lint-imports
 
 fmt: bootstrap
-	$(UV) run ruff format platform tests domains bench
-	$(UV) run ruff check --fix platform tests domains bench
+	$(UV) run ruff format platform tests domains bench demo
+	$(UV) run ruff check --fix platform tests domains bench demo
 
 # Everything CI runs: lint, types, `mesh ci` (descriptors and contracts as `mesh validate` checks
 # them, contract diffs against main, governance, dbt build of changed domains), fast and slow

@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated mesh")
     args = parser.parse_args()
 
-    from mesh_platform.contracts.drift import validate_mesh
+    from mesh_platform.contracts.conformance import validate_mesh
     from mesh_platform.governance.engine import run_governance
     from mesh_platform.settings import MeshPaths
 

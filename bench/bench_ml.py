@@ -29,7 +29,7 @@ import duckdb
 import lightgbm as lgb
 import numpy as np
 import optuna
-from mesh_platform.generate import generate
+from mesh_demo.generate import generate
 from mesh_platform.ml import features as F
 from mesh_platform.ml.train import (
     CLASSIFIER_PARAMS,

@@ -287,8 +287,8 @@ def switch_champion(home: Path) -> int:
     import pyarrow.parquet as pq
 
     os.environ["MESH_HOME"] = str(home)
-    from mesh_platform import ports
     from mesh_platform.ml import promotion, registry
+    from mesh_platform.ports import snapshots as ports
     from mesh_platform.serving.config import MODEL_NAME, RECOMMENDATIONS
     from mesh_platform.settings import mesh_paths
 

@@ -1,5 +1,5 @@
 """Dagster code location of the customers domain: everything is built from its descriptors."""
 
-from mesh_platform.factory import build_domain_definitions
+from mesh_platform.orchestration.factory import build_domain_definitions
 
 defs = build_domain_definitions(__file__)

@@ -6,8 +6,8 @@ import shutil
 from datetime import date
 
 import pytest
-from mesh_platform.spec.contracts import load_contract, load_contracts
-from mesh_platform.spec.errors import SpecErrors
+from mesh_platform.contracts.odcs import load_contract, load_contracts
+from mesh_platform.descriptors.errors import SpecErrors
 
 from tests.conftest import FIXTURES, REPO
 from tests.contracts import REFERENCE, prop, write_contract

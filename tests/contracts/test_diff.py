@@ -8,7 +8,7 @@ import pytest
 import typer
 from mesh_platform.cli.contracts import register
 from mesh_platform.contracts.diff import diff_contracts, verdict, widens
-from mesh_platform.spec.contracts import load_contract
+from mesh_platform.contracts.odcs import load_contract
 from typer.testing import CliRunner
 
 from tests.contracts import prop, write_contract

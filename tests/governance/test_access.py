@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from mesh_platform import access
+from mesh_platform.access import rules as access
+from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.lineage.log import append_events
-from mesh_platform.spec.loader import load_domain
 
 from tests.conftest import REPO
 from tests.governance.conftest import PRIVATE_SOURCE, failing, only

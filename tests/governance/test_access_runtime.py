@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from mesh_platform.factory import build_domain_definitions
+from mesh_platform.orchestration.factory import build_domain_definitions
 
 from tests.governance.conftest import PRIVATE_SOURCE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 from mesh_platform.dbt.project import prepare_manifest
-from mesh_platform.factory import build_domain_definitions
+from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.governance.checks import CHECK_NAME, build_governance_checks, evaluate
-from mesh_platform.spec.loader import load_domain
+from mesh_platform.orchestration.factory import build_domain_definitions
 
 from tests.conftest import REPO
 

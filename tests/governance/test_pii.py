@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
-from mesh_platform import masking, ports
-from mesh_platform.spec.contracts import load_contracts
-from mesh_platform.spec.loader import load_domain
-from mesh_platform.spec.models import PiiPurpose
+from mesh_platform.access import masking
+from mesh_platform.contracts.odcs import load_contracts
+from mesh_platform.descriptors.loader import load_domain
+from mesh_platform.descriptors.models import PiiPurpose
+from mesh_platform.ports import snapshots as ports
 
 from tests.governance.conftest import failing, only
 

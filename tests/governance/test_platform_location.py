@@ -16,7 +16,9 @@ def test_workspace_lists_the_platform_location():
     workspace = yaml.safe_load((REPO / "dagster_project" / "workspace.yaml").read_text())
     entries = [next(iter(e.values())) for e in workspace["load_from"]]
     platform = [e for e in entries if e["location_name"] == "mesh_platform"]
-    assert platform and platform[0]["module_name"] == "mesh_platform.platform_location"
+    assert (
+        platform and platform[0]["module_name"] == "mesh_platform.orchestration.platform_location"
+    )
 
 
 def test_audit_report_asset_writes_report_and_emits_a_valid_governance_event(mesh, monkeypatch):
@@ -28,7 +30,7 @@ def test_audit_report_asset_writes_report_and_emits_a_valid_governance_event(mes
         "domains/web/products/product_interactions.yaml",
         lambda d: d.__setitem__("owners", ["team:todo"]),
     )
-    from mesh_platform.platform_location import audit_report, defs
+    from mesh_platform.orchestration.platform_location import audit_report, defs
 
     dg.Definitions.validate_loadable(defs)
     result = dg.materialize([audit_report])

@@ -7,10 +7,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.ingest.assets import build_ingest_asset, landing_ports
 from mesh_platform.ingest.sensors import build_landing_sensor
 from mesh_platform.settings import mesh_paths
-from mesh_platform.spec.loader import load_domain
 
 from tests.conftest import REPO
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from mesh_platform.catalog.metadata import freshness_hours, highest_classification
 from mesh_platform.contracts.checks import load_port_contract
-from mesh_platform.spec.loader import load_mesh
+from mesh_platform.descriptors.loader import load_mesh
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import artifact, chromium

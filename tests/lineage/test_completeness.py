@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from mesh_platform.lineage.completeness import AssetGraph, CrossEdge, check, mesh_asset_graph
+from mesh_platform.lineage.completeness import AssetGraph, CrossEdge, check
 from mesh_platform.lineage.log import append_events
 from mesh_platform.lineage.store import open_store
+from mesh_platform.orchestration.asset_graph import mesh_asset_graph
 from mesh_platform.settings import mesh_paths
 
 from tests.lineage.conftest import asset_run

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import yaml
+from mesh_platform.contracts.odcs import load_contracts
 from mesh_platform.lineage.log import append_events
 from mesh_platform.lineage.naming import port_dataset
 from mesh_platform.lineage.pii import scan
 from mesh_platform.lineage.store import open_store
-from mesh_platform.spec.contracts import load_contracts
 
 from tests.lineage.conftest import asset_run, dataset, same
 

@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
-from mesh_platform.generate import generate
+from mesh_demo.generate import generate
 from mesh_platform.ml.features import (
     CHURN_FEATURES,
     RANKER_FEATURES,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import yaml
-from mesh_platform.ci import run_ci
-from mesh_platform.ci_state import build_changed
+from mesh_platform.ci.pipeline import run_ci
+from mesh_platform.ci.state import build_changed
 
 from tests.selfserve.conftest import git, run_mesh
 

@@ -7,8 +7,8 @@ import re
 
 from mesh_platform.cli.build import summary_line
 from mesh_platform.cli.progress import GenerateProgress, UpProgress
-from mesh_platform.orchestrate import DomainResult
-from mesh_platform.run_events import StepEvent, listener, set_queue
+from mesh_platform.orchestration.mesh_up import DomainResult
+from mesh_platform.orchestration.run_events import StepEvent, listener, set_queue
 from rich.console import Console
 
 

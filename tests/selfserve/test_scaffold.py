@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import yaml
-from mesh_platform.contracts.drift import check_mesh_drift
+from mesh_platform.contracts.conformance import check_mesh_drift
+from mesh_platform.contracts.odcs import load_contract
+from mesh_platform.descriptors.loader import load_mesh
 from mesh_platform.scaffold import ScaffoldError, new_domain, new_product
-from mesh_platform.spec.contracts import load_contract
-from mesh_platform.spec.loader import load_mesh
 
 from tests.conftest import env_with
 from tests.selfserve.conftest import run_mesh
@@ -124,7 +124,7 @@ def test_cli_scaffold_validates_and_definitions_load(mesh_copy, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert run_mesh(mesh_copy, home, "validate").returncode == 0
     code = (
-        "from mesh_platform.factory import build_domain_definitions as b\n"
+        "from mesh_platform.orchestration.factory import build_domain_definitions as b\n"
         "d = b('domains/finance')\n"
         "print(sorted(k.to_user_string() for k in d.resolve_asset_graph().get_all_asset_keys()))"
     )

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from mesh_platform import ports
 from mesh_platform.ml import promotion, registry
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.config import (
     MODEL_NAME,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
-from mesh_platform import ports
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.config import ORDER_LINES, RECOMMENDATIONS
 from mesh_platform.settings import mesh_paths

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import duckdb
 from fastapi.testclient import TestClient
+from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.ingest.assets import landed_files, landing_ports
 from mesh_platform.ingest.loader import ingest_file
 from mesh_platform.ingest.shape import load_source_shape
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.journal import SessionJournal
-from mesh_platform.spec.loader import load_domain
 
 from tests.serving.conftest import FAST, category_of, wait_for
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from mesh_platform import ports
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.config import RECOMMENDATIONS
 
 from tests.serving.conftest import (

@@ -11,10 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from mesh_platform import ports
 from mesh_platform.catalog.listing import FRESH, NEVER, STALE, catalog
+from mesh_platform.descriptors.loader import load_mesh
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import load_mesh
 from typer.testing import CliRunner
 
 from tests.conftest import REPO

@@ -14,7 +14,7 @@ from mesh_platform.catalog.metadata import (
     port_attributes,
 )
 from mesh_platform.contracts.checks import load_port_contract
-from mesh_platform.spec.loader import load_mesh
+from mesh_platform.descriptors.loader import load_mesh
 
 from tests.conftest import REPO
 

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from mesh_platform.generate import GenerationSummary, generate
+from mesh_demo.generate import GenerationSummary, generate
 
 SCALE = 0.1
 MONTHS = [f"2024-{m:02d}" for m in (11, 12)] + [f"2025-{m:02d}" for m in range(1, 13)]

@@ -8,8 +8,14 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from mesh_platform import ports
-from mesh_platform.ports import AuditFailed, PortRef, current_snapshot, list_ports, publish
+from mesh_platform.ports import snapshots as ports
+from mesh_platform.ports.snapshots import (
+    AuditFailed,
+    PortRef,
+    current_snapshot,
+    list_ports,
+    publish,
+)
 
 REF = PortRef("sales", "order_lines", 1)
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import yaml
-from mesh_platform.spec import SpecErrors, load_domain, load_mesh
-from mesh_platform.spec.crosscheck import domain_order
+from mesh_platform.descriptors import SpecErrors, load_domain, load_mesh
+from mesh_platform.descriptors.crosscheck import domain_order
 
 from tests.conftest import REPO, env_with
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from mesh_platform import ports
 from mesh_platform.contracts.checks import load_port_contract, port_contract_path
+from mesh_platform.contracts.conformance import check_mesh_drift
 from mesh_platform.contracts.diff import diff_contracts, verdict
-from mesh_platform.contracts.drift import check_mesh_drift
-from mesh_platform.spec.contracts import Contract, load_contract
-from mesh_platform.spec.crosscheck import check_mesh
-from mesh_platform.spec.errors import SpecErrors
-from mesh_platform.spec.loader import load_mesh
+from mesh_platform.contracts.odcs import Contract, load_contract
+from mesh_platform.descriptors.crosscheck import check_mesh
+from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.descriptors.loader import load_mesh
+from mesh_platform.ports import snapshots as ports
 
 from tests.conftest import REPO
 

@@ -6,13 +6,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mesh_platform import ports
 from mesh_platform.catalog.metadata import freshness_hours
 from mesh_platform.contracts.checks import load_port_contract
+from mesh_platform.descriptors.errors import SpecError, SpecErrors
+from mesh_platform.descriptors.loader import Domain, load_mesh
+from mesh_platform.descriptors.models import OutputPort, ProductSpec
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.errors import SpecError, SpecErrors
-from mesh_platform.spec.loader import Domain, load_mesh
-from mesh_platform.spec.models import OutputPort, ProductSpec
 
 FRESH, STALE, NEVER = "fresh", "stale", "never published"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import dagster as dg
 
-from mesh_platform.spec.contracts import CLASSIFICATIONS, Contract
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import OutputPort, ProductSpec
+from mesh_platform.contracts.odcs import CLASSIFICATIONS, Contract
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import OutputPort, ProductSpec
 
 CODE_REFERENCES_KEY = "dagster/code_references"
 COLUMN_SCHEMA_KEY = "dagster/column_schema"

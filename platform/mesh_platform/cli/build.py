@@ -16,7 +16,7 @@ console = Console()
 
 
 def _generate(paths: MeshPaths, scale: float, seed: int) -> None:
-    from mesh_platform.generate import generate
+    from mesh_demo.generate import generate
 
     with GenerateProgress(console) as progress:
         summary = generate(paths.landing, scale=scale, seed=seed, progress=progress)
@@ -89,7 +89,7 @@ def up_cmd(
     domain: list[str] = typer.Option(None, "--domain", "-d", help="Only these domains."),
 ) -> None:
     """Generate data if absent, then materialise every domain in dependency order."""
-    from mesh_platform.orchestrate import run_mesh
+    from mesh_platform.orchestration.mesh_up import run_mesh
 
     paths = mesh_paths()
     started = time.perf_counter()

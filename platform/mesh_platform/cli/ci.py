@@ -18,7 +18,7 @@ def ci_cmd(
     ),
 ) -> None:
     """Lint, diff contracts against BASE, govern, dbt-build what changed; exit 1 on a failure."""
-    from mesh_platform.ci import STEPS, Step, run_ci
+    from mesh_platform.ci.pipeline import STEPS, Step, run_ci
     from mesh_platform.settings import project_root
 
     unknown = set(skip or []) - set(STEPS)

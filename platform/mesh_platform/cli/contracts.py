@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mesh_platform.spec.contracts import Contract, load_contract
-from mesh_platform.spec.errors import SpecError, SpecErrors
+from mesh_platform.contracts.odcs import Contract, load_contract
+from mesh_platform.descriptors.errors import SpecError, SpecErrors
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,9 +27,9 @@ def _print_errors(errors: list[SpecError]) -> None:
 
 
 def _lint_files(paths: list[Path], root: Path) -> tuple[int, list[SpecError]]:
-    from mesh_platform.contracts.drift import check_ports
-    from mesh_platform.spec.contracts import SUFFIX
-    from mesh_platform.spec.loader import load_mesh
+    from mesh_platform.contracts.conformance import check_ports
+    from mesh_platform.contracts.odcs import SUFFIX
+    from mesh_platform.descriptors.loader import load_mesh
 
     files = [f for p in paths for f in (sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p])]
     contracts: dict[str, Contract] = {}
@@ -54,7 +54,7 @@ def lint_cmd(
     ),
 ) -> None:
     """Validate contracts and their drift against descriptors and dbt models; exit 2 on errors."""
-    from mesh_platform.contracts.drift import check_mesh_drift
+    from mesh_platform.contracts.conformance import check_mesh_drift
     from mesh_platform.settings import mesh_paths
 
     root = mesh_paths().root

@@ -24,7 +24,7 @@ class Format(StrEnum):
 
 def validate_cmd() -> None:
     """Validate every descriptor and contract, and their agreement with dbt; exit 2 on any error."""
-    from mesh_platform.contracts.drift import validate_mesh
+    from mesh_platform.contracts.conformance import validate_mesh
 
     domains, errors = validate_mesh(mesh_paths().root)
     for error in errors:
@@ -38,7 +38,7 @@ def validate_cmd() -> None:
 
 def ports_cmd(fmt: Format = typer.Option(Format.table, "--format", help="table or json")) -> None:
     """List every published output port and its current snapshot."""
-    from mesh_platform.ports import list_ports
+    from mesh_platform.ports.snapshots import list_ports
 
     paths = mesh_paths()
     snapshots = list_ports(paths.lake)

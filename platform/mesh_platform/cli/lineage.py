@@ -163,8 +163,8 @@ def graph_cmd(
 @lineage_app.command("pii")
 def pii_cmd(fmt: Format = FORMAT) -> None:
     """Where contract-classified PII flows; exit 1 if a port publishes it unmasked."""
+    from mesh_platform.contracts.odcs import load_contracts
     from mesh_platform.lineage.pii import scan
-    from mesh_platform.spec.contracts import load_contracts
 
     with _store() as (paths, store):
         contracts, _ = load_contracts(paths.contracts)
@@ -205,8 +205,9 @@ def verify_cmd() -> None:
 @lineage_app.command("check")
 def check_cmd(fmt: Format = FORMAT) -> None:
     """Is lineage complete: each asset's last run logged, each cross-domain edge seen? 1 if not."""
-    from mesh_platform.lineage.completeness import check, last_run_ids, mesh_asset_graph
-    from mesh_platform.spec.contracts import load_contracts
+    from mesh_platform.contracts.odcs import load_contracts
+    from mesh_platform.lineage.completeness import check, last_run_ids
+    from mesh_platform.orchestration.asset_graph import mesh_asset_graph
 
     paths = mesh_paths()
     graph = mesh_asset_graph(paths)

@@ -16,8 +16,8 @@ from rich.progress import (
 )
 
 if TYPE_CHECKING:
-    from mesh_platform.orchestrate import DomainResult
-    from mesh_platform.run_events import StepEvent
+    from mesh_platform.orchestration.mesh_up import DomainResult
+    from mesh_platform.orchestration.run_events import StepEvent
 
 
 class _Live:

@@ -49,7 +49,7 @@ def ui_cmd(
 ) -> None:
     """Start the Dagster UI (webserver + daemon) on 127.0.0.1; Ctrl-C or SIGTERM stops both."""
     from mesh_platform.cli.build import prepare_manifests
-    from mesh_platform.orchestrate import ensure_instance
+    from mesh_platform.orchestration.mesh_up import ensure_instance
 
     paths = mesh_paths()
     ensure_instance(paths)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from mesh_platform.contracts.odcs import Contract, load_contract, port_contract_name
 from mesh_platform.contracts.validate import ValidationReport
-from mesh_platform.spec.contracts import Contract, load_contract, port_contract_name
-from mesh_platform.spec.errors import SpecError, SpecErrors
+from mesh_platform.descriptors.errors import SpecError, SpecErrors
 
 CHECK_NAME = "contract"
 MAX_FAILURES_SHOWN = 20

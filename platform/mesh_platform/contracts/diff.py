@@ -7,8 +7,8 @@ from typing import Any
 
 from open_data_contract_standard.model import DataQuality, SchemaProperty
 
-from mesh_platform.contracts.drift import split_type
-from mesh_platform.spec.contracts import CLASSIFICATIONS, Contract
+from mesh_platform.contracts.odcs import CLASSIFICATIONS, Contract
+from mesh_platform.contracts.types import split_type
 
 _INT_RANGES = {
     name: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mesh_platform.spec.contracts import Contract, file_major, port_contract_name
-from mesh_platform.spec.errors import SpecError
+from mesh_platform.contracts.odcs import Contract, file_major, port_contract_name
+from mesh_platform.descriptors.errors import SpecError
 
 if TYPE_CHECKING:
-    from mesh_platform.spec.loader import Domain
-    from mesh_platform.spec.models import OutputPort, ProductSpec
+    from mesh_platform.descriptors.loader import Domain
+    from mesh_platform.descriptors.models import OutputPort, ProductSpec
 
 Port = tuple["Domain", "ProductSpec", int, "OutputPort"]  # domain, product, index, port
 PortKey = tuple[str, int]  # ("<domain>/<port>", major)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from open_data_contract_standard.model import DataQuality, OpenDataContractStandard, SchemaProperty
+
+from mesh_platform.contracts.types import column_type
 
 # Deliberately simple and anchored: catches the usual defects (no @, spaces, no dot in the domain)
 # and reads the same in DuckDB's RE2 and in polars' Rust regex.
@@ -18,14 +19,6 @@ EXPECTATIONS = ("mustBe", "mustNotBe", "mustBeGreaterThan", "mustBeGreaterOrEqua
 BOUNDS = (("minimum", "minimum", "<", "ge", ">="), ("maximum", "maximum", ">", "le", "<="),
           ("exclusiveMinimum", "exclusive_minimum", "<=", "gt", ">"),
           ("exclusiveMaximum", "exclusive_maximum", ">=", "lt", "<"))  # fmt: skip
-
-
-_TYPE_ALIASES = {"INT": "INTEGER", "INT4": "INTEGER", "INT8": "BIGINT", "LONG": "BIGINT",
-                 "FLOAT8": "DOUBLE", "STRING": "VARCHAR", "TEXT": "VARCHAR", "BOOL": "BOOLEAN",
-                 "DATETIME": "TIMESTAMP", "NUMERIC": "DECIMAL", "INT2": "SMALLINT"}  # fmt: skip
-# Without a physicalType a column must have its logical type's usual DuckDB type.
-_LOGICAL_DEFAULTS = {"integer": "BIGINT", "number": "DOUBLE", "string": "VARCHAR", "date": "DATE",
-                     "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}  # fmt: skip
 
 
 class ContractCompileError(ValueError):
@@ -257,18 +250,6 @@ def _dedupe(rules: list[Rule]) -> list[Rule]:
         n = seen[rule.id] = seen.get(rule.id, 0) + 1
         out.append(rule if n == 1 else replace(rule, id=f"{rule.id}_{n}"))
     return out
-
-
-def column_type(physical: str | None, logical: str | None) -> str:
-    """The DuckDB type a column must have, normalised (``numeric(10, 2)`` -> ``DECIMAL(10,2)``)."""
-    if not physical:
-        return _LOGICAL_DEFAULTS.get((logical or "string").lower(), "VARCHAR")
-    text = re.sub(r"\s+", "", physical.upper())
-    head, _, rest = text.partition("(")
-    head = _TYPE_ALIASES.get(head, head)
-    if head == "DECIMAL" and not rest:
-        return "DECIMAL(18,3)"  # DuckDB's default precision and scale
-    return f"{head}({rest}" if rest else head
 
 
 def q(name: str) -> str:

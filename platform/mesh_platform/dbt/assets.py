@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject, dbt_assets
 
-from mesh_platform import ports
+from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.column_lineage import lineage_metadata
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
 from mesh_platform.contracts.validate import audit_for
@@ -17,6 +17,7 @@ from mesh_platform.dbt.cli_resource import MeshDbtCli
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.sandbox import guard_build
 from mesh_platform.dbt.translator import MeshTranslator
+from mesh_platform.descriptors.loader import Domain
 from mesh_platform.lineage.dbt_events import dbt_model_events
 from mesh_platform.lineage.emit import (
     DagsterRun,
@@ -26,9 +27,8 @@ from mesh_platform.lineage.emit import (
     lineage_enabled,
 )
 from mesh_platform.lineage.publication import publication
-from mesh_platform.masking import columns_to_mask, masked_writer
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import Domain
 from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
 
 DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation

@@ -48,7 +48,7 @@ def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = 
     """Run `dbt parse` when the manifest is stale, so code locations load without parsing.
 
     dbt runs in this process (dbtRunner): its ~4 s of imports are paid once however many
-    projects are prepared. A forked worker (see ``mesh_platform.orchestrate``) parses in a
+    projects are prepared. A forked worker (see ``mesh_platform.orchestration.mesh_up``) parses in a
     subprocess instead: dbt's parser deadlocked in a child forked from a process with threads.
 
     Returns:

@@ -1,6 +1,6 @@
 """DuckDB's own sandbox for a domain's dbt run: files outside its allowed ports are refused.
 
-Defence in depth behind ``mesh_platform.access``: the static check reads the project, this one
+Defence in depth behind ``mesh_platform.access.rules``: the static check reads the project, this one
 holds at run time whatever SQL a macro generates. DuckDB accepts ``allowed_directories`` only
 while external access is on, and once it is off nobody can change it; dbt-duckdb applies profile
 ``settings`` on every cursor (the second cursor's SET then fails), so the platform sets both
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from mesh_platform.access import AccessDenied, allowed_directories, enforce
+from mesh_platform.access.rules import AccessDenied, allowed_directories, enforce
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
 
+    from mesh_platform.descriptors.loader import Domain
     from mesh_platform.settings import MeshPaths
-    from mesh_platform.spec.loader import Domain
 
 PLUGIN_MODULE = "mesh_platform.dbt.sandbox_plugin"
 PROFILES = "profiles.yml"

@@ -11,11 +11,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 from mesh_platform.catalog.metadata import CODE_REFERENCES_KEY, port_attributes
 from mesh_platform.contracts.checks import load_port_contract
+from mesh_platform.contracts.odcs import Contract
+from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.descriptors.loader import Domain, load_domain
+from mesh_platform.descriptors.models import OutputPort, ProductSpec
 from mesh_platform.ingest.assets import raw_key
-from mesh_platform.spec.contracts import Contract
-from mesh_platform.spec.errors import SpecErrors
-from mesh_platform.spec.loader import Domain, load_domain
-from mesh_platform.spec.models import OutputPort, ProductSpec
 
 PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
 PORT_VERSION_META_KEY = "mesh_port_version"  # source meta: the major read (default 1)

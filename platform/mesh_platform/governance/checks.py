@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import OutputPort
 from mesh_platform.governance.model import Finding, Severity
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import OutputPort
 
 CHECK_NAME = "governance"
 MAX_ROWS = 50

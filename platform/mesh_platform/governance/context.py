@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mesh_platform import yamlio
+from mesh_platform.contracts.odcs import Contract, load_contracts
+from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.descriptors.loader import Domain, load_mesh
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.contracts import Contract, load_contracts
-from mesh_platform.spec.errors import SpecError
-from mesh_platform.spec.loader import Domain, load_mesh
 
 if TYPE_CHECKING:
+    from mesh_platform.descriptors.models import ProductSpec
     from mesh_platform.lineage.store import LineageStore
-    from mesh_platform.ports import Snapshot
-    from mesh_platform.spec.models import ProductSpec
+    from mesh_platform.ports.snapshots import Snapshot
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Runtime:
     @cached_property
     def snapshots(self) -> dict[tuple[str, str, int], Snapshot]:
         """Current snapshot of each published port, by (domain, port, major)."""
-        from mesh_platform.ports import list_ports
+        from mesh_platform.ports.snapshots import list_ports
 
         if not self.paths.lake.is_dir():
             return {}

@@ -11,52 +11,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from mesh_platform import yamlio
+from mesh_platform.descriptors.loader import _field_path
 from mesh_platform.governance.context import MeshContext
-from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.spec.loader import _field_path
-
-GOVERNANCE_FILE = "governance.yaml"
-SeverityName = Literal["info", "warning", "error"]
-
-
-def _no_findings(ctx: MeshContext, policy: Policy) -> list[Finding]:
-    return []  # federation's findings come from reading governance.yaml, see federate()
-
-
-FEDERATION = Policy(
-    id="federation",
-    severity=Severity.error,
-    rationale="Domains may tighten global governance for themselves, never loosen it.",
-    check=_no_findings,
+from mesh_platform.governance.domain_config import (
+    FEDERATION,
+    GOVERNANCE_FILE,
+    GovernanceConfig,
 )
-
-
-class AddedPolicy(BaseModel):
-    """A built-in, parameterised policy a domain turns on for itself."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    use: str = Field(description="name of a built-in domain policy (see domain_policies.CATALOGUE)")
-    severity: SeverityName = "error"
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class GovernanceConfig(BaseModel):
-    """``domains/<domain>/governance.yaml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    severities: dict[str, SeverityName] = Field(
-        default_factory=dict,
-        description="global policy id -> severity for this domain (raise only)",
-    )
-    disable: list[str] = Field(
-        default_factory=list, description="never allowed: listed so the attempt is reported"
-    )
-    policies: list[AddedPolicy] = Field(default_factory=list)
+from mesh_platform.governance.model import Finding, Policy, Severity
+from mesh_platform.governance.policies import GLOBAL_POLICIES
+from mesh_platform.governance.policies.catalogue import build_added
 
 
 @dataclass(frozen=True)
@@ -112,9 +79,6 @@ def federate(ctx: MeshContext) -> tuple[dict[str, list[EffectivePolicy]], list[F
         ``{domain: [effective policies]}`` and the findings of every governance.yaml.
 
     """
-    from mesh_platform.governance.policies import GLOBAL_POLICIES
-    from mesh_platform.governance.policies.catalogue import build_added
-
     base = {p.id: p for p in [*GLOBAL_POLICIES, FEDERATION]}
     effective: dict[str, list[EffectivePolicy]] = {}
     findings: list[Finding] = []

@@ -8,13 +8,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import InputPort
 from mesh_platform.ingest.loader import FileResult, ensure_tables, ingest_file
 from mesh_platform.ingest.shape import load_source_shape
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ingest_events import ingestion_events
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import InputPort
 
 
 class IngestConfig(dg.Config):

@@ -5,9 +5,9 @@ import json
 
 import dagster as dg
 
+from mesh_platform.descriptors.loader import Domain
 from mesh_platform.ingest.assets import fingerprint, ingested_manifest, landed_files, landing_ports
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import Domain
 
 
 def new_files(paths: MeshPaths, domain: Domain, requested: dict[str, list[int]]) -> dict[str, dict]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mesh_platform.contracts.odcs import Contract, load_contract
 from mesh_platform.contracts.rules import compile_rules
 from mesh_platform.ingest.loader import RowRule, SourceShape
-from mesh_platform.spec.contracts import Contract, load_contract
 
 
 def source_contract_path(contracts_dir: Path, domain: str, entity: str) -> Path:

@@ -131,26 +131,6 @@ def check(
     return report
 
 
-def mesh_asset_graph(paths: MeshPaths) -> AssetGraph:
-    """The asset graph of every domain under domains/, from its Dagster Definitions (slow)."""
-    import dagster as dg
-
-    from mesh_platform.factory import build_domain_definitions
-
-    graph = AssetGraph()
-    for domain_dir in sorted(d for d in paths.domains.iterdir() if (d / "domain.yaml").exists()):
-        assets = build_domain_definitions(domain_dir).resolve_asset_graph()
-        keys = graph.assets.setdefault(domain_dir.name, [])
-        for key in sorted(assets.materializable_asset_keys):
-            if key.path[0] != domain_dir.name:
-                continue
-            keys.append("/".join(key.path))
-            for parent in assets.get(key).parent_entity_keys:
-                if isinstance(parent, dg.AssetKey) and parent.path[0] != domain_dir.name:
-                    graph.cross_edges.append(CrossEdge("/".join(parent.path), keys[-1]))
-    return graph
-
-
 def last_run_ids(paths: MeshPaths, asset_graph: AssetGraph) -> dict[str, str]:
     """Asset key -> Dagster run id of its latest materialization, from the instance in MESH_HOME."""
     if not paths.dagster_home.exists():

@@ -6,11 +6,11 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mesh_platform.contracts.odcs import Contract
 from mesh_platform.lineage.naming import landing_dataset, port_dataset, table_dataset
 from mesh_platform.lineage.queries import downstream, node_id
 from mesh_platform.lineage.store import LineageStore
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.contracts import Contract
 
 PII, MASKED = "pii", "pii-masked"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from mesh_platform.contracts.odcs import Contract
 from mesh_platform.contracts.validate import ValidationReport
+from mesh_platform.descriptors.models import OutputPort
 from mesh_platform.lineage.emit import Publication
 from mesh_platform.lineage.naming import port_dataset
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.contracts import Contract
-from mesh_platform.spec.models import OutputPort
 
 
 def _columns(

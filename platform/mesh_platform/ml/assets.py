@@ -5,21 +5,21 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from mesh_platform import ports
+from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.metadata import port_attributes
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
 from mesh_platform.contracts.validate import audit_for
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
-from mesh_platform.masking import columns_to_mask, masked_writer
 from mesh_platform.ml import feature_sql, registry
 from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.scoring import check_drift, score, write_parquet
 from mesh_platform.ml.sources import pinned_sources
 from mesh_platform.ml.training import train_and_register
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import ProductSpec
 
 # LightGBM fits slow each other down ~100x on 2 cores (DESIGN.md): one at a time, mesh-wide.
 LIGHTGBM_POOL = "lightgbm"

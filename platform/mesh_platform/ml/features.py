@@ -187,7 +187,7 @@ def landing_sources(con: duckdb.DuckDBPyConnection, landing: Path) -> FeatureSou
 
     Args:
         con: Connection to create the views in.
-        landing: Directory written by ``mesh_platform.generate.generate``.
+        landing: Directory written by ``mesh_demo.generate.generate``.
 
     Returns:
         Sources naming the created views.

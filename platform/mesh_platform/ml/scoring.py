@@ -11,11 +11,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from mesh_platform.descriptors.models import ModelSpec
 from mesh_platform.ml import features as F
 from mesh_platform.ml.drift import DriftReport, drift_report
 from mesh_platform.ml.registry import ModelVersion
 from mesh_platform.ml.train import score_churn, top_k
-from mesh_platform.spec.models import ModelSpec
 
 
 @dataclass

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mesh_platform.access import AccessDenied, Violation, port_read_problem
+from mesh_platform.access.rules import AccessDenied, Violation, port_read_problem
 from mesh_platform.ml.features import FeatureSources
-from mesh_platform.ports import PortRef, current_snapshot
+from mesh_platform.ports.snapshots import PortRef, current_snapshot
 from mesh_platform.settings import MeshPaths
 
 if TYPE_CHECKING:
-    from mesh_platform.spec.loader import Domain
+    from mesh_platform.descriptors.loader import Domain
 
 # The ports the feature builder reads (FeatureSources field -> domain/product).
 PORTS = {

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from mesh_platform.descriptors.models import ModelSpec
 from mesh_platform.ml import features as F
 from mesh_platform.ml import promotion, registry
 from mesh_platform.ml.drift import reference_profile
@@ -19,7 +20,6 @@ from mesh_platform.ml.evaluate import evaluate_classifier, evaluate_ranker
 from mesh_platform.ml.plots import save_plots
 from mesh_platform.ml.train import score_churn, train_classifier, train_ranker
 from mesh_platform.ml.tune import tune
-from mesh_platform.spec.models import ModelSpec
 
 CODE_VERSION = "mesh-platform 0.1.0"
 

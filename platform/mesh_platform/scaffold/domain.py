@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from mesh_platform.descriptors.models import NAME_PATTERN, OWNER_PATTERN
 from mesh_platform.scaffold.errors import ScaffoldError
 from mesh_platform.scaffold.render import render, write_all
-from mesh_platform.spec.models import NAME_PATTERN, OWNER_PATTERN
 
 WORKSPACE = Path("dagster_project") / "workspace.yaml"
 KINDS = ("source-aligned", "consumer-aligned", "aggregate")

@@ -8,12 +8,12 @@ from typing import Any
 
 import yaml
 
+from mesh_platform.contracts.odcs import Contract, load_contract
+from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.descriptors.loader import Domain, load_mesh
 from mesh_platform.scaffold.domain import check_name
 from mesh_platform.scaffold.errors import ScaffoldError
 from mesh_platform.scaffold.render import render, write_all
-from mesh_platform.spec.contracts import Contract, load_contract
-from mesh_platform.spec.errors import SpecErrors
-from mesh_platform.spec.loader import Domain, load_mesh
 
 
 @dataclass(frozen=True)

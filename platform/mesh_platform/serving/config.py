@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mesh_platform.ports import PortRef
+from mesh_platform.ports.snapshots import PortRef
 
 RECOMMENDATIONS = PortRef("personalization", "recommendations", 1)
 PRODUCTS = PortRef("catalog", "products", 1)

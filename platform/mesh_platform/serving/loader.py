@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from mesh_platform import ports
 from mesh_platform.ml import registry
+from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.config import (
     MODEL_NAME,
     ORDER_LINES,

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from mesh_platform import access
+from mesh_platform.access import rules as access
+from mesh_platform.descriptors.loader import Domain
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.spec.loader import Domain
 
 # Inputs of every run in the lineage store, with the namespace of the job (mesh.<domain>).
 _INPUTS = """SELECT DISTINCT r.job_namespace, r.job_name, d.namespace, d.name

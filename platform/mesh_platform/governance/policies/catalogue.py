@@ -13,17 +13,15 @@ Kept small on purpose: each answers a rule real domain teams set for themselves.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mesh_platform.descriptors.loader import _field_path
+from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.governance.context import MeshContext
+from mesh_platform.governance.domain_config import FEDERATION, AddedPolicy
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.spec.loader import _field_path
-from mesh_platform.spec.models import ProductSpec
-
-if TYPE_CHECKING:
-    from mesh_platform.governance.federation import AddedPolicy
 
 TIERS = ("bronze", "silver", "gold")
 # (field, message, fix) when a product breaks the rule, else None.
@@ -119,8 +117,6 @@ def build_added(
     domain: str, added: AddedPolicy, file: str, field: str
 ) -> tuple[Policy | None, Finding | None]:
     """The policy a governance.yaml entry turns on, or the federation finding explaining why not."""
-    from mesh_platform.governance.federation import FEDERATION
-
     entry = CATALOGUE.get(added.use)
     if entry is None:
         msg = f"no built-in domain policy '{added.use}'"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mesh_platform.contracts.odcs import CLASSIFICATIONS
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import lint_owner
-from mesh_platform.spec.contracts import CLASSIFICATIONS
 
 FIX = f"set classification to one of {', '.join(CLASSIFICATIONS)} (pii if it names a person)"
 

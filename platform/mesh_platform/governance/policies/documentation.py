@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mesh_platform.contracts.odcs import Contract
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import OutputPort, ProductSpec
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import is_placeholder_text
-from mesh_platform.spec.contracts import Contract
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import OutputPort, ProductSpec
 
 
 def _why(text: str | None) -> str:

@@ -25,7 +25,7 @@ FIX = (
 def spec_asset_graph(ctx: MeshContext) -> AssetGraph:
     """The dbt assets and the cross-domain port reads, from the dbt project files (no Dagster).
 
-    ``lineage.completeness.mesh_asset_graph`` builds every domain's Definitions instead, which
+    ``orchestration.asset_graph.mesh_asset_graph`` builds every domain's Definitions instead, which
     takes seconds per domain; this reads the same facts from the .sql and sources .yml files.
     """
     from mesh_platform.lineage.completeness import AssetGraph, CrossEdge

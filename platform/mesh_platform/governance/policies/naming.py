@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from mesh_platform.descriptors.loader import Domain
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import SNAKE
-from mesh_platform.spec.loader import Domain
 
 STAGING = re.compile(r"^stg_[a-z][a-z0-9]*(_[a-z0-9]+)*__[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 LAYER_PREFIXES = ("stg_", "int_", "base_", "tmp_")  # marts (ports) are named for consumers

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from mesh_platform.access.masking import PII
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.pii_scan import scan_folder
-from mesh_platform.masking import PII
-from mesh_platform.spec.loader import Domain
-from mesh_platform.spec.models import ProductSpec
 
 MASK_FIX = (
     "hash or coarsen it in the dbt model and classify it pii-masked, or declare "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mesh_platform.contracts.drift import check_ports
+from mesh_platform.contracts.conformance import check_ports
+from mesh_platform.contracts.odcs import SUFFIX, file_key
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import lint_owner
-from mesh_platform.spec.contracts import SUFFIX, file_key
 
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:

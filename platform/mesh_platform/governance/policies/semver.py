@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mesh_platform.contracts.diff import diff_contracts, verdict
+from mesh_platform.contracts.odcs import SUFFIX, Contract, load_contract
+from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.spec.contracts import SUFFIX, Contract, load_contract
-from mesh_platform.spec.errors import SpecErrors
 
 BASE_ENV = "MESH_GOVERN_BASE"
 

@@ -1,0 +1,1 @@
+"""The retail demo mesh's own code: its deterministic data generator."""

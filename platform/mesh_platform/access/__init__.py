@@ -1,0 +1,1 @@
+"""Who may read which port, and PII masking before a port is published."""

@@ -1,0 +1,91 @@
+"""PII masking at publish: columns a public port's contract classifies ``pii`` leave hashed.
+
+A contract's ``pii`` column in a public port is hashed in the staged snapshot, before its audit
+and publish, with salted SHA-256 (hex, 64 characters; NULL stays NULL) unless the product
+declares a ``pii_purpose`` naming the column. ``pii-masked`` columns were masked by the
+domain's own SQL (hashed or coarsened) and are left as they are. The salt comes from
+``MESH_PII_SALT``; the embedded default keeps hashes stable across runs and machines, so set a
+secret salt in production (a pseudonym must not be reversible by hashing guessed values).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from mesh_platform.contracts.odcs import Contract
+    from mesh_platform.descriptors.models import OutputPort, ProductSpec
+
+PII = "pii"
+SALT_ENV = "MESH_PII_SALT"
+DEFAULT_SALT = "mesh-platform/pii/v1"
+
+
+def salt() -> str:
+    """The salt of PII hashes: ``MESH_PII_SALT`` or the embedded default."""
+    return os.environ.get(SALT_ENV) or DEFAULT_SALT
+
+
+def columns_to_mask(contract: Contract | None, product: ProductSpec, port: OutputPort) -> list[str]:
+    """Columns of a public port classified ``pii`` that no permitted purpose lets through."""
+    if contract is None or port.visibility != "public":
+        return []
+    allowed = set(product.pii_purpose.columns) if product.pii_purpose else set()
+    return [
+        c.name
+        for c in contract.columns
+        if c.classification == PII and c.name and c.name not in allowed
+    ]
+
+
+def hash_sql(column: str, salt_value: str) -> str:
+    """SQL expression: salted SHA-256 (hex) of a column cast to text; NULL stays NULL."""
+    quoted = salt_value.replace("'", "''")
+    return f"""sha256('{quoted}' || CAST("{column}" AS VARCHAR))"""
+
+
+def mask_folder(folder: Path, columns: list[str]) -> list[str]:
+    """Rewrite the Parquet files of a staged snapshot with ``columns`` hashed.
+
+    Returns:
+        The columns hashed (those present in the files).
+    """
+    files = sorted(Path(folder).glob("*.parquet"))
+    if not columns or not files:
+        return []
+    with duckdb.connect() as con:
+        present = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                              [[str(f) for f in files]]).fetchall()}  # fmt: skip
+        hashed = [c for c in columns if c in present]
+        if not hashed:
+            return []
+        replace = ", ".join(f'{hash_sql(c, salt())} AS "{c}"' for c in hashed)
+        for path in files:
+            tmp = path.with_suffix(".masking")
+            con.execute(
+                f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) "
+                f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+            os.replace(tmp, path)
+    return hashed
+
+
+def masked_writer(
+    write: Callable[[Path], None], columns: list[str], log: Callable[[str], object] | None = None
+) -> Callable[[Path], None]:
+    """Wrap a snapshot writer so the staged files have ``columns`` hashed before the audit."""
+    if not columns:
+        return write
+
+    def write_masked(folder: Path) -> None:
+        write(folder)
+        hashed = mask_folder(folder, columns)
+        if log and hashed:
+            log(f"PII hashed before publish (salted SHA-256): {', '.join(hashed)}")
+
+    return write_masked

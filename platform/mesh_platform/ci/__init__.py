@@ -1,0 +1,1 @@
+"""`mesh ci`: lint, contract diffs, governance and dbt builds of changed domains."""

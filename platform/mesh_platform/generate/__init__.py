@@ -1,5 +1,0 @@
-"""Deterministic generator of a retail web shop's raw landing-zone data."""
-
-from mesh_platform.generate.run import GenerationSummary, generate
-
-__all__ = ["GenerationSummary", "generate"]

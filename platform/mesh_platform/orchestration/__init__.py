@@ -1,0 +1,1 @@
+"""Dagster definitions per domain, the platform location and `mesh up`."""

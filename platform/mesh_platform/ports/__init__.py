@@ -1,0 +1,1 @@
+"""Output ports: write-audit-publish of snapshots and pinned reads."""

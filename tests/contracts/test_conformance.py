@@ -1,0 +1,167 @@
+"""Drift: dbt model columns and types against the contract; ports and contracts cover each other."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import typer
+import yaml
+from mesh_platform.cli.contracts import register
+from mesh_platform.contracts.conformance import check_dbt_drift, check_mesh_drift
+from mesh_platform.contracts.odcs import load_contract
+from mesh_platform.contracts.types import normalize_type
+from typer.testing import CliRunner
+
+from tests.conftest import REPO
+from tests.contracts import REFERENCE, prop, write_contract
+
+MARTS = REPO / "domains" / "sales" / "dbt" / "models" / "marts"
+
+
+def _yml(tmp_path, edit=None):
+    """A copy of order_lines.yml with ``edit`` applied to its columns (keyed by name)."""
+    data = yaml.safe_load((MARTS / "order_lines.yml").read_text())
+    if edit:
+        edit(data["models"][0]["columns"])
+    path = tmp_path / "order_lines.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _column(columns, name):
+    return next(c for c in columns if c["name"] == name)
+
+
+def test_order_lines_has_no_drift():
+    assert check_dbt_drift(load_contract(REFERENCE), MARTS / "order_lines.yml", "order_lines") == []
+
+
+def test_repo_has_no_contract_drift():
+    assert [str(e) for e in check_mesh_drift(REPO)] == []
+
+
+def test_type_mismatch_names_both_files(tmp_path):
+    yml = _yml(tmp_path, lambda cols: _column(cols, "quantity").update(data_type="bigint"))
+    [error] = check_dbt_drift(load_contract(REFERENCE), yml, "order_lines")
+    assert (error.file, error.field) == (REFERENCE, "schema[0].properties[8].physicalType")
+    assert str(yml) in error.message and "bigint" in error.message
+
+
+def test_column_missing_from_dbt_names_both_files(tmp_path):
+    yml = _yml(tmp_path, lambda cols: cols.remove(_column(cols, "promotion_id")))
+    [error] = check_dbt_drift(load_contract(REFERENCE), yml, "order_lines")
+    assert (error.file, error.field) == (REFERENCE, "schema[0].properties[11]")
+    assert "promotion_id" in error.message and str(yml) in error.message
+
+
+def test_extra_dbt_column_names_both_files(tmp_path):
+    extra = {"name": "coupon", "description": "x", "data_type": "varchar"}
+    yml = _yml(tmp_path, lambda cols: cols.append(extra))
+    [error] = check_dbt_drift(load_contract(REFERENCE), yml, "order_lines")
+    assert (error.file, error.field) == (yml, "models[0].columns[13]")
+    assert "coupon" in error.message and str(REFERENCE) in error.message
+
+
+def test_missing_data_type_and_missing_model(tmp_path):
+    yml = _yml(tmp_path, lambda cols: _column(cols, "status").pop("data_type"))
+    [error] = check_dbt_drift(load_contract(REFERENCE), yml, "order_lines")
+    assert (error.file, error.field) == (yml, "models[0].columns[7].data_type")
+    [error] = check_dbt_drift(load_contract(REFERENCE), yml, "orders")
+    assert (error.file, error.field) == (yml, "models")
+
+
+def test_equivalent_spellings_are_no_drift(tmp_path):
+    def respell(cols):
+        _column(cols, "unit_price")["data_type"] = "DECIMAL(10, 2)"
+        _column(cols, "order_id")["data_type"] = "INT8"
+        _column(cols, "quantity")["data_type"] = "int"
+        _column(cols, "channel")["data_type"] = "text"
+
+    assert check_dbt_drift(load_contract(REFERENCE), _yml(tmp_path, respell), "order_lines") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [("decimal(10, 2)", "DECIMAL(10,2)"), ("numeric", "DECIMAL(18,3)"), ("int4", "INTEGER"),
+     ("bool", "BOOLEAN"), ("timestamp with time zone", "TIMESTAMPTZ"), ("int[]", "INTEGER[]"),
+     ("Varchar(20)", "VARCHAR(20)"), ("float8", "DOUBLE")],
+)  # fmt: skip
+def test_normalize_type(text, normal):
+    assert normalize_type(text) == normal
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A copy of the repo's domains and contracts."""
+    root = tmp_path / "repo"
+    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
+    shutil.copytree(REPO / "domains", root / "domains", ignore=ignore)
+    shutil.copytree(REPO / "contracts", root / "contracts")
+    return root
+
+
+def test_mesh_drift_ports_and_contracts_cover_each_other(repo):
+    (repo / "contracts" / "sales" / "daily_revenue.odcs.yaml").unlink()
+    write_contract(repo, lambda d: d.update(id="urn:datacontract:sales:refunds"),
+                   rel="sales/refunds.odcs.yaml")  # fmt: skip
+    text = "\n".join(str(e) for e in check_mesh_drift(repo))
+    assert "daily_revenue.yaml: output_ports[0]: public output port has no contract" in text
+    assert "refunds.odcs.yaml: id: no output port 'sales/refunds'" in text
+
+
+def test_mesh_drift_port_version_freshness_and_dbt(repo):
+    def edit(d):
+        d["customProperties"][0]["value"] = 2
+        d["slaProperties"][0]["value"] = 12
+        prop(d, "status")["physicalType"] = "INTEGER"
+
+    write_contract(repo, edit)
+    text = "\n".join(str(e) for e in check_mesh_drift(repo))
+    assert "order_lines.odcs.yaml: customProperties.portVersion: port version 2" in text
+    assert "order_lines.odcs.yaml: slaProperties.freshness: 12 h" in text
+    assert "schema[0].properties[7].physicalType: INTEGER but dbt model" in text
+
+
+def test_invalid_contract_is_reported_once(repo):
+    write_contract(repo, lambda d: d.update(version="one"))
+    errors = check_mesh_drift(repo)
+    assert [(e.file.name, e.field) for e in errors] == [("order_lines.odcs.yaml", "version")]
+
+
+@pytest.fixture
+def lint(repo, mesh_home, monkeypatch):
+    """Run `mesh contracts lint` on the repo copy (env changes are undone by monkeypatch)."""
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(repo))
+    app = typer.Typer()
+    register(app)
+    app.callback()(lambda: None)
+    return lambda *args: CliRunner().invoke(
+        app, ["contracts", "lint", *args], env={"COLUMNS": "300"}
+    )
+
+
+def test_cli_lint_exits_2_naming_file_and_field(repo, lint):
+    write_contract(repo, lambda d: prop(d, "status").update(logicalType="text"))
+    result = lint()
+    assert result.exit_code == 2
+    assert "order_lines.odcs.yaml: schema[0].properties[7].logicalType: must be one of" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    result = lint(str(repo / "contracts" / "sales" / "daily_revenue.odcs.yaml"))
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_lint_given_file_reports_its_dbt_drift(repo, lint):
+    path = write_contract(repo, lambda d: prop(d, "status").update(physicalType="INTEGER"))
+    result = lint(str(path))
+    assert result.exit_code == 2
+    assert "physicalType: INTEGER but dbt model" in result.output
+
+
+def test_cli_lint_given_files_and_whole_repo(repo, lint):
+    result = lint(str(repo / "contracts" / "sales"))
+    assert result.exit_code == 0, result.output
+    result = lint()
+    assert result.exit_code == 0 and "valid" in result.output, result.output
