@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 def sales_ports():
     domain = load_domain(REPO / "domains" / "sales")
-    return {port.model: (product, port) for product in domain.products.values()
+    return {port.model or port.name: (product, port) for product in domain.products.values()
             for port in product.output_ports}  # fmt: skip
 
 
