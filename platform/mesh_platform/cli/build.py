@@ -110,7 +110,11 @@ def up_cmd(
     started = time.perf_counter()
     if not any(paths.landing.glob("*/*")):
         _generate(paths, scale, seed)
-    prepare_manifests(paths)
+    try:
+        prepare_manifests(paths)
+    except RuntimeError as exc:  # dbt parse refused a project: its message, not a traceback
+        console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(1) from None
     with UpProgress(console) as progress:
         results = run_mesh(
             paths, only=domain or None, on_start=progress.start, on_done=progress.done,
