@@ -48,7 +48,7 @@ class PiiReport:
 
     @property
     def flagged(self) -> list[PiiReach]:
-        """Port columns derived from PII that their contract does not classify pii-masked."""
+        """Port columns derived from PII that reach consumers unmasked, for no approved purpose."""
         return [r for r in self.reached if r.flagged]
 
     def to_dict(self) -> dict[str, Any]:
