@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from mesh_platform.catalog.listing import CatalogEntry
+if TYPE_CHECKING:  # the listing imports dagster: `mesh` must start without it (mesh validate)
+    from mesh_platform.catalog.listing import CatalogEntry
 
 _STATUS_STYLE = {"fresh": "green", "stale": "red", "never published": "yellow"}
 _DESCRIPTION_MAX = 60  # wider than this a description reads better wrapped
