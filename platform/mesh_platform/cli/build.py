@@ -8,6 +8,7 @@ import time
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mesh_platform.cli.progress import GenerateProgress, UpProgress
 from mesh_platform.settings import MeshPaths, mesh_paths
@@ -73,6 +74,20 @@ def _summary_table(results) -> Table:
     return table
 
 
+def _print_failures(console: Console, results) -> None:
+    """Every failed check (asset, check, reason), one line each, then each domain's error."""
+    failed = [c for r in results for c in r.failed_checks]
+    if failed:
+        console.print(f"[red]{len(failed)} failed check(s):[/]")
+    # soft_wrap: a reason stays one line that a terminal wraps, and a log can be searched.
+    for c in failed:
+        line = Text.assemble("  ", (c.asset, "bold"), " ", (c.check, "red"), f": {c.reason}")
+        console.print(line, soft_wrap=True)
+    for r in results:
+        if r.error:
+            console.print(Text.assemble((r.domain, "red"), f": {r.error}"), soft_wrap=True)
+
+
 def summary_line(results, seconds: float) -> str:
     """One sentence for the end of `mesh up`: domains ok and failed, ports and rows, time."""
     failed = [r.domain for r in results if not r.success]
@@ -95,7 +110,11 @@ def up_cmd(
     started = time.perf_counter()
     if not any(paths.landing.glob("*/*")):
         _generate(paths, scale, seed)
-    prepare_manifests(paths)
+    try:
+        prepare_manifests(paths)
+    except RuntimeError as exc:  # dbt parse refused a project: its message, not a traceback
+        console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(1) from None
     with UpProgress(console) as progress:
         results = run_mesh(
             paths, only=domain or None, on_start=progress.start, on_done=progress.done,
@@ -104,9 +123,7 @@ def up_cmd(
     # A CI log is no terminal: give the table room instead of rich's 80 columns.
     wide = console if console.is_terminal or "COLUMNS" in os.environ else Console(width=160)
     wide.print(_summary_table(results))
-    for r in results:
-        if r.error:
-            console.print(f"[red]{r.domain}[/]: {r.error}", highlight=False)
+    _print_failures(wide, results)
     console.print(summary_line(results, time.perf_counter() - started), highlight=False)
     console.print(f"runs recorded in {paths.dagster_home}; logs in {paths.home / 'logs'}")
     if not all(r.success for r in results):

@@ -105,3 +105,15 @@ def check_result(
         metadata=metadata,
         description=None if report is None else report.summary()[:2000],
     )
+
+
+def blocked_result(key: dg.AssetKey, reason: str) -> dg.AssetCheckResult:
+    """The contract check of a port not audited because an input it was built from was refused."""
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"published": False},
+        description=reason,
+    )

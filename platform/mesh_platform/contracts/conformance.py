@@ -10,6 +10,7 @@ import yaml
 from mesh_platform import yamlio
 from mesh_platform.contracts.majors import Port, newest_majors, port_majors, port_of, uncovered
 from mesh_platform.contracts.odcs import SUFFIX, Contract, file_key, load_contracts
+from mesh_platform.contracts.preflight import preflight
 from mesh_platform.contracts.types import normalize_type
 from mesh_platform.descriptors.errors import SpecError
 
@@ -173,7 +174,10 @@ def check_mesh_drift(repo_root: Path, domains: dict[str, Domain] | None = None) 
 
 
 def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
-    """What `mesh validate` and `mesh ci` check: descriptors, cross-checks, contracts and dbt.
+    """What `mesh validate` and `mesh ci` check, including what `mesh up` would refuse.
+
+    Descriptors, cross-checks, contracts and dbt, and ``preflight``: source naming, reads the
+    port reader refuses, contract types a port cannot hold.
 
     Returns:
         The loaded domains and every error, each naming file and field.
@@ -182,4 +186,5 @@ def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
 
     root = Path(repo_root)
     domains, errors = load_mesh(root / "domains")
-    return domains, errors + check_mesh_drift(root, domains)
+    contracts, _ = load_contracts(root / "contracts")  # their errors: check_mesh_drift's
+    return domains, errors + check_mesh_drift(root, domains) + preflight(domains, contracts)
