@@ -12,6 +12,7 @@ from mesh_platform.contracts.majors import Port, newest_majors, port_majors, por
 from mesh_platform.contracts.odcs import SUFFIX, Contract, file_key, load_contracts
 from mesh_platform.contracts.types import normalize_type
 from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.meshfile import MeshFileError, load_mesh_file
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -181,5 +182,10 @@ def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
     from mesh_platform.descriptors.loader import load_mesh
 
     root = Path(repo_root)
+    mesh_errors: list[SpecError] = []
+    try:
+        load_mesh_file(root)
+    except MeshFileError as exc:
+        mesh_errors = [SpecError(exc.file, field, msg) for field, msg in exc.problems]
     domains, errors = load_mesh(root / "domains")
-    return domains, errors + check_mesh_drift(root, domains)
+    return domains, mesh_errors + errors + check_mesh_drift(root, domains)
