@@ -8,9 +8,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mesh_platform.scaffold import ScaffoldError
-from mesh_platform.scaffold.mesh import enclosing_mesh, init_mesh
-
 console = Console()
 err_console = Console(stderr=True)
 
@@ -21,6 +18,10 @@ def init_cmd(
     description: str = typer.Option(None, help="What the mesh serves (else a TODO)."),
 ) -> None:
     """Create mesh.yaml, domains/, contracts/ and the Dagster workspace in DIR."""
+    # Imported here, as in `mesh new`: jinja2 need not load for every other command's start-up.
+    from mesh_platform.scaffold import ScaffoldError
+    from mesh_platform.scaffold.mesh import enclosing_mesh, init_mesh
+
     try:
         written = init_mesh(directory, name, description)
     except ScaffoldError as exc:
