@@ -91,6 +91,17 @@ def test_init_makes_an_empty_mesh_that_validates_and_runs(outside, tmp_path):
         init_mesh(root)  # never over an existing mesh
 
 
+def test_init_adopts_an_existing_repository(tmp_path):
+    (tmp_path / "README.md").write_text("# ours\n")
+    (tmp_path / ".gitignore").write_text("node_modules/\n.venv/")
+    written = {str(p) for p in init_mesh(tmp_path, name="ours")}
+    assert "mesh.yaml" in written and ".gitignore" in written and "README.md" not in written
+    assert (tmp_path / "README.md").read_text() == "# ours\n"
+    ignore = (tmp_path / ".gitignore").read_text().splitlines()
+    assert ignore[:2] == ["node_modules/", ".venv/"] and ".mesh/" in ignore
+    assert ignore.count(".venv/") == 1
+
+
 def _mesh_with_domain(root: Path, generator: str | None) -> Path:
     init_mesh(root)
     if generator:

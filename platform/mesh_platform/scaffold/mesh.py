@@ -22,6 +22,8 @@ FILES = {
     "dagster_project/dagster.yaml.j2": "dagster_project/dagster.yaml",
 }
 KEEP = ("domains/.gitkeep", "contracts/.gitkeep")  # git keeps no empty folder
+# An existing repository made a mesh keeps its own README; its .gitignore gets the lines it lacks.
+OPTIONAL = ("README.md", ".gitignore")
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -64,7 +66,24 @@ def init_mesh(folder: Path, name: str | None = None, description: str | None = N
     }
     files = {folder / out: _ENV.get_template(src).render(**values) for src, out in FILES.items()}
     files.update({folder / keep: "" for keep in KEEP})
-    return write_all(files, folder)
+    present = {folder / name for name in OPTIONAL if (folder / name).exists()}
+    written = write_all({p: text for p, text in files.items() if p not in present}, folder)
+    ignore = folder / ".gitignore"
+    if ignore in present and _extend_gitignore(ignore, files[ignore]):
+        written.append(ignore.relative_to(folder))
+    return written
+
+
+def _extend_gitignore(path: Path, template: str) -> bool:
+    """Append the template's patterns that ``path`` lacks; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    have = set(text.splitlines())
+    missing = [p for p in template.splitlines() if p and not p.startswith("#") and p not in have]
+    if missing:
+        sep = "" if not text or text.endswith("\n") else "\n"
+        added = "\n".join(["# mesh: runtime state and build output", *missing])
+        path.write_text(f"{text}{sep}{added}\n", encoding="utf-8")
+    return bool(missing)
 
 
 def enclosing_mesh(folder: Path) -> Path | None:
