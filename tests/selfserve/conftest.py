@@ -16,9 +16,10 @@ _IGNORE = shutil.ignore_patterns("target", "logs", "__pycache__")
 
 
 def copy_mesh(dest: Path) -> Path:
-    """Copy domains/, contracts/ and dagster_project/ of the repo (no build output) to ``dest``."""
+    """Copy mesh.yaml, domains/, contracts/ and dagster_project/ of the repo (no build output)."""
     for folder in ("domains", "contracts", "dagster_project"):
         shutil.copytree(REPO / folder, dest / folder, ignore=_IGNORE)
+    shutil.copyfile(REPO / "mesh.yaml", dest / "mesh.yaml")  # the demo's generator with it
     return dest
 
 

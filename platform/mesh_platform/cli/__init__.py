@@ -2,13 +2,26 @@
 
 import typer
 
-from mesh_platform.cli import build, ci, contracts, inspect, lineage, lineage_serve, models, new, ui
+from mesh_platform.cli import (
+    build,
+    ci,
+    contracts,
+    init,
+    inspect,
+    lineage,
+    lineage_serve,
+    models,
+    new,
+    ui,
+)
+from mesh_platform.meshfile import MeshFileError
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+init.register(app)
 build.register(app)
 contracts.register(app)
 lineage.register(app)
@@ -27,3 +40,12 @@ govern.register(app)
 from mesh_platform.cli import catalog  # noqa: E402, I001  (discovery)
 
 catalog.register(app)
+
+
+def main() -> None:
+    """The `mesh` script: the app, with a missing or invalid mesh.yaml as one line, no traceback."""
+    try:
+        app()
+    except MeshFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

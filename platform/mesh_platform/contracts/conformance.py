@@ -13,6 +13,7 @@ from mesh_platform.contracts.odcs import SUFFIX, Contract, file_key, load_contra
 from mesh_platform.contracts.preflight import preflight
 from mesh_platform.contracts.types import normalize_type
 from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.meshfile import MeshFileError, load_mesh_file
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -185,6 +186,12 @@ def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
     from mesh_platform.descriptors.loader import load_mesh
 
     root = Path(repo_root)
+    mesh_errors: list[SpecError] = []
+    try:
+        load_mesh_file(root)
+    except MeshFileError as exc:
+        mesh_errors = [SpecError(exc.file, field, msg) for field, msg in exc.problems]
     domains, errors = load_mesh(root / "domains")
     contracts, _ = load_contracts(root / "contracts")  # their errors: check_mesh_drift's
-    return domains, errors + check_mesh_drift(root, domains) + preflight(domains, contracts)
+    drift = check_mesh_drift(root, domains)
+    return domains, mesh_errors + errors + drift + preflight(domains, contracts)
