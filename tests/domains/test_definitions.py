@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from mesh_platform.dbt.project import prepare_manifest
+from mesh_platform.orchestration.component import load_domain_defs
 from mesh_platform.orchestration.factory import build_domain_definitions
 
 from tests.conftest import REPO
@@ -13,10 +13,20 @@ DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
 
 
 @pytest.fixture(scope="module")
-def definitions() -> dict[str, dg.Definitions]:
-    for name in DOMAINS:
-        prepare_manifest(REPO / "domains" / name / "dbt")
-    return {name: build_domain_definitions(REPO / "domains" / name) for name in DOMAINS}
+def definitions(tmp_path_factory):
+    """Every domain's definitions, its dbt project rendered and parsed under a private home."""
+    home = tmp_path_factory.mktemp("home") / "mesh"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MESH_HOME", str(home))
+        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+        yield {name: build_domain_definitions(REPO / "domains" / name) for name in DOMAINS}
+
+
+def test_a_domain_is_a_component_declared_in_defs_yaml(mesh_home):
+    defs = load_domain_defs(REPO / "domains" / "web")
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    assert dg.AssetKey(["web", "product_interactions"]) in keys
+    assert (mesh_home / "dbt" / "web" / "target" / "manifest.json").exists()
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:

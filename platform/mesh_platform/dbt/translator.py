@@ -12,14 +12,16 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from mesh_platform.catalog.metadata import CODE_REFERENCES_KEY, port_attributes
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.contracts.odcs import Contract
+from mesh_platform.dbt.sources import LANDING_META, LANDING_SOURCE, PORT_META, VERSION_META
+from mesh_platform.dbt.sources import port_meta as _source_meta
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import Domain, load_domain
 from mesh_platform.descriptors.models import OutputPort, ProductSpec
 from mesh_platform.ingest.assets import raw_key
 
-PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
-PORT_VERSION_META_KEY = "mesh_port_version"  # source meta: the major read (default 1)
-RAW_SOURCE = "raw"  # tables loaded by the ingestion boundary (raw.<entity>)
+PORT_META_KEY = PORT_META  # source meta: "<domain>/<product>" of the producer's output port
+PORT_VERSION_META_KEY = VERSION_META  # source meta: the major read (default 1)
+RAW_SOURCE = LANDING_SOURCE  # tables loaded by the ingestion boundary (raw.<entity>)
 
 
 def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
@@ -34,14 +36,12 @@ def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
 
 def source_port(props: Mapping[str, Any]) -> str | None:
     """The 'domain/product' port a dbt source reads, if it is a port and not a landing file."""
-    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
-    return meta.get(PORT_META_KEY)
+    return _source_meta(props).get(PORT_META_KEY)
 
 
 def source_port_version(props: Mapping[str, Any]) -> int:
     """The major of the port a dbt source reads (meta mesh_port_version, default 1)."""
-    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
-    return int(meta.get(PORT_VERSION_META_KEY, 1))
+    return int(_source_meta(props).get(PORT_VERSION_META_KEY, 1))
 
 
 class MeshTranslator(DagsterDbtTranslator):
@@ -91,12 +91,15 @@ class MeshTranslator(DagsterDbtTranslator):
             port = source_port(dbt_resource_props)
             if port:
                 return self.port_source_key(port, source_port_version(dbt_resource_props))
+            landing = _source_meta(dbt_resource_props).get(LANDING_META)
+            if landing:
+                return raw_key(self.domain.name, landing)
             if dbt_resource_props["source_name"] == RAW_SOURCE:
                 return raw_key(self.domain.name, dbt_resource_props["name"])
             raise ValueError(
                 f"dbt source {dbt_resource_props['source_name']}.{dbt_resource_props['name']} in "
-                f"{self.domain.name}: read landed data through the '{RAW_SOURCE}' source "
-                f"(ingestion) or another domain's port (meta.{PORT_META_KEY})"
+                f"{self.domain.name}: declare what it reads in input_ports (kind: landing, with "
+                f"dbt_source for a source not named '{RAW_SOURCE}'; or kind: port)"
             )
         return dg.AssetKey([self.domain.name, dbt_resource_props["name"]])
 

@@ -48,11 +48,18 @@ class InputPort(_Strict):
         default=None, pattern=r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$", description="port: domain/name"
     )
     version: int = Field(default=1, ge=1, description="port: major version read")
+    dbt_source: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="landing: the dbt source the SQL reads it through (default 'raw')",
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> InputPort:
         if self.kind == "landing" and not self.location:
             raise ValueError("a landing input port needs 'location'")
+        if self.kind == "port" and self.dbt_source:
+            raise ValueError("'dbt_source' names a landing input's source; a port's is its domain")
         if self.kind == "port" and not self.product:
             raise ValueError("a port input needs 'product' as <domain>/<product>")
         return self

@@ -12,6 +12,7 @@ import yaml
 
 from mesh_platform import yamlio
 from mesh_platform.contracts.odcs import Contract, load_contracts
+from mesh_platform.dbt.sources import port_reads
 from mesh_platform.descriptors.errors import SpecError
 from mesh_platform.descriptors.loader import Domain, load_mesh
 from mesh_platform.settings import MeshPaths
@@ -104,7 +105,7 @@ class MeshContext:
         )
         ctx = cls(paths, domains, spec_errors, contracts, contract_errors, domain)
         for name, dom in domains.items():
-            sources = ctx.port_sources[name] = {}
+            sources = ctx.port_sources[name] = port_reads(dom)  # generated from input_ports
             ctx.dbt_models[name] = _dbt_docs(dom.dbt_dir / "models", ctx.dbt_errors, sources)
         return ctx
 
