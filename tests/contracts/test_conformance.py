@@ -89,12 +89,16 @@ def test_mesh_drift_ports_and_contracts_cover_each_other(repo):
 
 def test_mesh_drift_port_version_freshness_and_dbt(repo):
     def edit(d):
-        d["customProperties"][0]["value"] = 2
+        d["customProperties"] = [{"property": "portVersion", "value": 2}]
         d["slaProperties"][0]["value"] = 12
         d["schema"][0]["properties"] = [p for p in d["schema"][0]["properties"]
                                         if p["name"] != "channel"]  # fmt: skip
 
     write_contract(repo, edit)
+    descriptor = repo / "domains/sales/products/order_lines.yaml"
+    data = yaml.safe_load(descriptor.read_text())
+    data["slos"]["freshness_hours"] = 24  # written twice, and the two differ
+    descriptor.write_text(yaml.safe_dump(data))
     text = "\n".join(str(e) for e in check_mesh_drift(repo))
     assert "order_lines.odcs.yaml: customProperties.portVersion: port version 2" in text
     assert "order_lines.odcs.yaml: slaProperties.freshness: 12 h" in text

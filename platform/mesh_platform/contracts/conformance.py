@@ -9,7 +9,7 @@ import yaml
 
 from mesh_platform import yamlio
 from mesh_platform.contracts.majors import Port, newest_majors, port_majors, port_of, uncovered
-from mesh_platform.contracts.odcs import SUFFIX, Contract, file_key, load_contracts
+from mesh_platform.contracts.odcs import SUFFIX, Contract, custom_property, file_key, load_contracts
 from mesh_platform.descriptors.errors import SpecError
 
 if TYPE_CHECKING:
@@ -75,17 +75,16 @@ def _check_port(
     if contract.major != port.version:
         msg = f"major {contract.major} but {at}.version is {port.version}"
         errors.append(SpecError(contract.path, "version", msg))
-    if contract.port_version != port.version:
+    stated = custom_property(contract.model, "portVersion") is not None  # else it is the major
+    if stated and contract.port_version != port.version:
         msg = f"port version {contract.port_version} but {at}.version is {port.version}"
         errors.append(SpecError(contract.path, "customProperties.portVersion", msg))
     if contract.deprecation_date and contract.deprecation_date != port.deprecation_date:
         msg = f"{contract.deprecation_date} but {at}.deprecation_date is {port.deprecation_date}"
         errors.append(SpecError(contract.path, "customProperties.deprecationDate", msg))
-    hours = contract.freshness_hours
-    if hours is not None and hours != product.slos.freshness_hours:
-        msg = (
-            f"{hours:g} h but {descriptor} slos.freshness_hours is {product.slos.freshness_hours:g}"
-        )
+    hours, slo = contract.freshness_hours, product.slos.freshness_hours
+    if hours is not None and slo is not None and hours != slo:
+        msg = f"{hours:g} h but {descriptor} slos.freshness_hours is {slo:g}"
         errors.append(SpecError(contract.path, "slaProperties.freshness", msg))
     if port.producer != "dbt" or not port.model:
         return errors  # a model's predictions: their columns are checked at publish, not in dbt

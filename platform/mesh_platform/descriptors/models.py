@@ -131,9 +131,15 @@ class ModelSpec(_Strict):
 
 
 class Slos(_Strict):
-    """Service-level objectives of a product."""
+    """Service-level objectives of a product.
 
-    freshness_hours: float = Field(gt=0)
+    A port with a contract promises its freshness there (ODCS ``slaProperties``); the descriptor
+    states it only for a product with a port that has no contract.
+    """
+
+    freshness_hours: float | None = Field(
+        default=None, gt=0, description="for ports without a contract (else the contract's SLA)"
+    )
     availability: float | None = Field(default=None, gt=0, le=100)
 
 
@@ -161,7 +167,7 @@ class ProductSpec(_Strict):
     tags: list[str] = Field(default_factory=list)
     input_ports: list[InputPort] = Field(min_length=1)
     output_ports: list[OutputPort] = Field(min_length=1)
-    slos: Slos
+    slos: Slos = Field(default_factory=Slos)
     model: ModelSpec | None = Field(default=None, description="ML products: the model to train")
     pii_purpose: PiiPurpose | None = Field(default=None, description="publish these PII unmasked")
 

@@ -186,6 +186,23 @@ class MeshContext:
         """True when this run judges ``domain``."""
         return self.domain_filter is None or domain == self.domain_filter
 
+    def freshness(self, domain: Domain, product: ProductSpec) -> tuple[float | None, str, str]:
+        """A product's tightest freshness promise: (hours, file, field) where it is written.
+
+        Contracted ports promise theirs in the contract; the descriptor's slos.freshness_hours
+        covers a product whose ports have none.
+        """
+        found: list[tuple[float | None, str, str]] = []
+        for port in product.output_ports:
+            contract = self.port_contract(domain.name, port.name, port.version)
+            if contract is not None and contract.freshness_hours is not None:
+                found.append((contract.freshness_hours, self.rel(contract.path),
+                              "slaProperties.freshness"))  # fmt: skip
+        own = (product.slos.freshness_hours, self.product_file(domain, product.name),
+               "slos.freshness_hours")  # fmt: skip
+        return min((f for f in [*found, own] if f[0] is not None), default=own,
+                   key=lambda f: f[0] or 0.0)  # fmt: skip
+
     def port_contract(self, domain: str, port: str, major: int) -> Contract | None:
         """The contract of one port major: the newest's file or the older ``@v<major>`` one."""
         newest = self.contracts.get(f"{domain}/{port}")
