@@ -1,4 +1,4 @@
-"""The prepared dbt project: contract columns injected, sources generated, the checkout untouched."""
+"""The prepared dbt project: contract columns injected, sources generated, checkout untouched."""
 
 from __future__ import annotations
 
