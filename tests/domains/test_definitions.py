@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+import yaml
 from mesh_platform.orchestration.component import load_domain_defs
 from mesh_platform.orchestration.factory import build_domain_definitions
 
@@ -27,6 +28,19 @@ def test_a_domain_is_a_component_declared_in_defs_yaml(mesh_home):
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     assert dg.AssetKey(["web", "product_interactions"]) in keys
     assert (mesh_home / "dbt" / "web" / "target" / "manifest.json").exists()
+
+
+def test_workspace_names_each_domain_as_an_attribute_of_one_platform_module(monkeypatch):
+    from mesh_platform.orchestration import domain_location
+
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(REPO))
+    with pytest.raises(AttributeError, match="no domain 'nope'"):
+        domain_location.nope  # noqa: B018 - the lookup is the test
+    workspace = yaml.safe_load((REPO / "dagster_project" / "workspace.yaml").read_text())
+    entries = [e["python_module"] for e in workspace["load_from"]]
+    domains = {e["attribute"] for e in entries if e["module_name"] == domain_location.__name__}
+    assert domains == set(DOMAINS)
+    assert all((REPO / "domains" / d / "defs.yaml").exists() for d in domains)
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
