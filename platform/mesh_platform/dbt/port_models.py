@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.contracts.odcs import Contract
+from mesh_platform.contracts.port_files import load_port_contract
 from mesh_platform.contracts.types import column_type
 from mesh_platform.descriptors.loader import Domain
 
