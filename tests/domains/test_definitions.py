@@ -120,3 +120,9 @@ def test_ml_products_get_training_and_scoring_assets(definitions):
     graph = definitions["personalization"].resolve_asset_graph()
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == scores.key}
     assert checks == {"contract", "feature_drift", "governance"}
+
+
+def test_code_references_point_at_the_teams_files_not_the_prepared_copy(definitions):
+    spec = _specs(definitions["sales"])[dg.AssetKey(["sales", "order_lines"])]
+    paths = [r.file_path for r in spec.metadata["dagster/code_references"].code_references]
+    assert str(REPO / "domains/sales/dbt/models/marts/order_lines.sql") in paths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,9 @@ class MeshTranslator(DagsterDbtTranslator):
     ) -> dg.AssetSpec:
         """Dbt's spec plus, for output ports, what a consumer needs (catalog.metadata)."""
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if project is not None and CODE_REFERENCES_KEY in spec.metadata:
+            refs = _in_checkout(spec.metadata[CODE_REFERENCES_KEY], project, self.domain.dbt_dir)
+            spec = spec.replace_attributes(metadata={**spec.metadata, CODE_REFERENCES_KEY: refs})
         model = manifest.get("nodes", {}).get(unique_id, {}).get("name", "")
         found = self.ports.get(model)
         if not found:
@@ -142,3 +146,21 @@ class MeshTranslator(DagsterDbtTranslator):
             metadata=metadata, tags={**spec.tags, **attrs.tags},
             kinds={*spec.kinds, *attrs.kinds}, freshness_policy=attrs.freshness_policy,
         )  # fmt: skip
+
+
+def _in_checkout(refs: Any, project: DbtProject, dbt_dir: Path) -> Any:
+    """Code references to the team's own files, not their copies in the prepared project."""
+    prepared = str(Path(project.project_dir).resolve())
+    out = []
+    for ref in refs.code_references:
+        path = getattr(ref, "file_path", "")
+        own = dbt_dir / Path(path).relative_to(prepared) if path.startswith(prepared) else None
+        if own is not None and own.exists():  # a generated file has no original: keep the copy
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dg.BetaWarning)
+                ref = dg.LocalFileCodeReference(file_path=str(own), line_number=ref.line_number,
+                                                label=ref.label)  # fmt: skip
+        out.append(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.CodeReferencesMetadataValue(code_references=out)
