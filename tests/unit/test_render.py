@@ -133,3 +133,16 @@ def test_mesh_port_macro_reads_a_declared_port_and_parses(tmp_path, mesh_home):
     node = manifest["nodes"]["model.sales.stg_catalog__products"]
     assert node["depends_on"]["nodes"] == ["source.sales.catalog.products"]
     assert not (root / "domains/sales/dbt/target").exists()
+
+
+def test_a_landing_source_named_like_a_producer_domain_is_refused(tmp_path):
+    from mesh_platform.descriptors.loader import load_mesh
+
+    root = _copy(tmp_path / "mesh", "catalog", "sales")
+    product = root / "domains/sales/products/order_lines.yaml"
+    data = _load(product)
+    data["input_ports"][0]["dbt_source"] = "catalog"  # sales reads catalog/products too
+    product.write_text(yaml.safe_dump(data, sort_keys=False))
+    _, errors = load_mesh(root / "domains")
+    assert [(e.file.name, e.field) for e in errors] == [
+        ("order_lines.yaml", "input_ports[0].dbt_source")]  # fmt: skip
