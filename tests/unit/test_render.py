@@ -146,3 +146,19 @@ def test_a_landing_source_named_like_a_producer_domain_is_refused(tmp_path):
     _, errors = load_mesh(root / "domains")
     assert [(e.file.name, e.field) for e in errors] == [
         ("order_lines.yaml", "input_ports[0].dbt_source")]  # fmt: skip
+
+
+def test_a_domains_own_project_file_is_kept_with_what_the_platform_needs(tmp_path):
+    """An imported project keeps its name and configs; profile and output paths are the mesh's."""
+    root = _copy(tmp_path / "mesh", "web")
+    dbt = root / "domains/web/dbt"
+    own = {"name": "shop", "profile": "shop", "target-path": "elsewhere", "config-version": 2,
+           "macro-paths": ["my_macros"], "models": {"shop": {"+materialized": "view"}}}  # fmt: skip
+    (dbt / "dbt_project.yml").write_text(yaml.safe_dump(own))
+    (dbt / "packages.yml").write_text("packages: []\n")
+    project = _render(root, "web", tmp_path / "home")
+    rendered = _load(project / "dbt_project.yml")
+    assert rendered["name"] == "shop" and rendered["models"] == own["models"]
+    assert rendered["profile"] == "web" and "target-path" not in rendered
+    assert rendered["macro-paths"] == ["my_macros", "mesh_macros"]
+    assert (project / "packages.yml").read_text() == "packages: []\n"
