@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from mesh_platform.dbt.project import prepare_manifest
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.governance.checks import CHECK_NAME, build_governance_checks, evaluate
 from mesh_platform.orchestration.factory import build_domain_definitions
@@ -19,7 +18,6 @@ def _check_specs(defs: dg.Definitions) -> dict[dg.AssetCheckKey, dg.AssetCheckSp
 
 @pytest.mark.parametrize("name", ["customers", "sales"])
 def test_every_port_has_a_non_blocking_governance_check(name, mesh_home):
-    prepare_manifest(REPO / "domains" / name / "dbt")
     defs = build_domain_definitions(REPO / "domains" / name)
     dg.Definitions.validate_loadable(defs)
     specs = _check_specs(defs)

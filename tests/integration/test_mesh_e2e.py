@@ -95,7 +95,8 @@ def test_consumer_never_opens_another_domains_warehouse(first_up, home):
     }
     con.close()
     assert "customer_features" in tables and "order_lines" not in tables
-    run_dirs = sorted((REPO / "domains/personalization/dbt/target").glob("run-*"))
+    assert not (REPO / "domains/personalization/dbt/target").exists()  # dbt writes under home
+    run_dirs = sorted((home / "dbt/personalization/target").glob("run-*"))
     compiled = "\n".join(p.read_text() for p in run_dirs[-1].rglob("run/**/*.sql"))
     assert "lake/sales/order_lines/v1/current" in compiled
     assert ".duckdb" not in compiled

@@ -35,13 +35,15 @@ def _generate(paths: MeshPaths, spec: MeshSpec, scale: float | None, seed: int |
 
 
 def prepare_manifests(paths: MeshPaths) -> None:
-    """Parse every domain's dbt project whose manifest is stale, reporting each parse."""
+    """Render every domain's dbt project under MESH_HOME and parse those whose manifest is stale."""
     from mesh_platform.dbt.project import prepare_manifest
+    from mesh_platform.dbt.render import render_project
+    from mesh_platform.descriptors.loader import load_mesh
 
-    for domain_dir in sorted(paths.domains.glob("*/dbt")):
+    domains, _ = load_mesh(paths.domains)  # `mesh validate` reports descriptor errors
+    for name, domain in sorted(domains.items()):
         started = time.perf_counter()
-        if prepare_manifest(domain_dir):
-            name = domain_dir.parent.name
+        if prepare_manifest(render_project(domain, paths.contracts, paths.home)):
             console.print(
                 f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s"
             )

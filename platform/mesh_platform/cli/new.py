@@ -44,7 +44,7 @@ def domain_cmd(
         "consumer-aligned", help="source-aligned, consumer-aligned, aggregate."
     ),
 ) -> None:
-    """Create domains/NAME (descriptor, dbt project, code location) and its workspace entry."""
+    """Create domains/NAME (descriptor, defs.yaml, model folders) and its workspace entry."""
     from mesh_platform.scaffold import new_domain
     from mesh_platform.settings import project_root
 

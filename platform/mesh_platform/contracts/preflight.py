@@ -15,10 +15,8 @@ from mesh_platform.contracts.odcs import Contract
 from mesh_platform.contracts.types import type_problem
 from mesh_platform.descriptors.errors import SpecError
 from mesh_platform.descriptors.loader import Domain
+from mesh_platform.descriptors.models import LANDING_SOURCE
 
-RAW_SOURCE = (
-    "raw"  # the ingestion boundary: raw.<landing input port>, as the dbt translator maps it
-)
 SOURCE_CALL = re.compile(r"""\bsource\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)""")
 
 
@@ -32,7 +30,7 @@ def _allowed_sources(domain: Domain, port_sources: set[tuple[str, str]]) -> set[
     for product in domain.products.values():
         for port in product.input_ports:
             if port.kind == "landing":
-                allowed.add((RAW_SOURCE, port.name))
+                allowed.add((port.source_name, port.name))
             elif port.product:  # the producer's domain and port, as dbt sources name them
                 producer, _, name = port.product.partition("/")
                 allowed |= {(producer, name), (producer, port.name)}
@@ -52,10 +50,12 @@ def source_naming_errors(domain: Domain) -> list[SpecError]:
         for match in SOURCE_CALL.finditer(text):
             if (match.group(1), match.group(2)) in allowed:
                 continue
-            msg = (f"selects from dbt source {match.group(1)}.{match.group(2)}, which is neither "
-                   f"a landing input (source '{RAW_SOURCE}', table named after a landing input "
-                   "port) nor an input port; declare it in input_ports of "
-                   f"domains/{domain.name}/products/*.yaml")  # fmt: skip
+            msg = (
+                f"selects from dbt source {match.group(1)}.{match.group(2)}, which is neither a "
+                f"landing input (source '{LANDING_SOURCE}' or the input's dbt_source, table named "
+                "after the landing input port) nor an input port; declare it in input_ports of "
+                f"domains/{domain.name}/products/*.yaml"
+            )
             errors.append(SpecError(sql, f"line {_line_of(text, match.start())}: "
                                          f"{match.group(0)}", msg))  # fmt: skip
     return errors
