@@ -2,7 +2,18 @@
 
 import typer
 
-from mesh_platform.cli import build, ci, contracts, inspect, lineage, lineage_serve, models, new, ui
+from mesh_platform.cli import (
+    build,
+    ci,
+    contracts,
+    contracts_draft,
+    inspect,
+    lineage,
+    lineage_serve,
+    models,
+    new,
+    ui,
+)
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -11,6 +22,7 @@ app = typer.Typer(
 )
 build.register(app)
 contracts.register(app)
+contracts_draft.register(contracts.contracts_app)
 lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)

@@ -73,13 +73,28 @@ def describe_file(path: Path) -> list[Column]:
     if reader is None:
         known = ", ".join(READERS)
         raise SpecErrors([SpecError(path, "", f"unknown file type '{path.suffix}' ({known})")])
+    if path.is_file() and path.stat().st_size == 0:
+        raise SpecErrors([SpecError(path, "", "empty file (0 bytes)")])
     quoted = str(path).replace("'", "''")
     try:
         with duckdb.connect() as con:
-            return _describe(con, f"{reader}('{quoted}')")
+            columns = _describe(con, f"{reader}('{quoted}')")
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         raise SpecErrors([SpecError(path, "", f"DuckDB cannot read it: {reason}")]) from None
+    if reader == "read_csv_auto":
+        _check_header(path, columns)
+    return columns
+
+
+def _check_header(path: Path, columns: list[Column]) -> None:
+    """DuckDB's sniffer reads almost anything: refuse what it could not split into a header."""
+    names = [c.name for c in columns]
+    if any(sep in n for n in names for sep in ",;|\t"):
+        msg = f"DuckDB could not split rows into columns consistently (header read as {names})"
+        raise SpecErrors([SpecError(path, "header", msg)])
+    if names and all(re.fullmatch(r"column\d+", n) for n in names):
+        raise SpecErrors([SpecError(path, "header", "no header row with column names")])
 
 
 def describe_table(warehouse: Path, table: str) -> list[Column]:
@@ -132,7 +147,7 @@ def source_contract(
         SpecErrors: the file cannot be read.
     """
     columns = describe_file(path)
-    what = f"{name} files landed for the {domain} domain"
+    what = f"Files of {name} landed for the {domain} domain"
     props = [
         _property(c, f"{c.name} as landed (inferred from {Path(path).name}).", classification)
         for c in columns
@@ -141,10 +156,10 @@ def source_contract(
         "apiVersion": "v3.1.0", "kind": "DataContract",
         "id": f"urn:datacontract:{domain}:source:{name}", "name": name, "version": "1.0.0",
         "status": "active", "domain": domain,
-        "description": {"purpose": f"{what.capitalize()}.",
+        "description": {"purpose": f"{what}.",
                         "usage": f"Ingestion boundary of the {domain} domain."},
         "servers": [{"server": "landing", "type": "local",
                      "format": FORMATS[Path(path).suffix.lower()], "path": f"landing/{location}"}],
         "schema": [{"name": name, "physicalName": name, "physicalType": "table",
-                    "description": f"{what.capitalize()}.", "properties": props}],
+                    "description": f"{what}.", "properties": props}],
     }  # fmt: skip
