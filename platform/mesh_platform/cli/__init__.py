@@ -7,6 +7,7 @@ from mesh_platform.cli import (
     ci,
     contracts,
     contracts_draft,
+    import_dbt,
     inspect,
     lineage,
     lineage_serve,
@@ -29,6 +30,7 @@ models.register(app)
 inspect.register(app)
 ui.register(app)
 new.register(app)
+import_dbt.register(app)
 ci.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 

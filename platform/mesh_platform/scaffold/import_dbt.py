@@ -1,0 +1,195 @@
+"""`mesh import dbt`: an existing dbt project becomes a domain of declarations and its dbt files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mesh_platform.contracts.infer import DECIDE, source_contract
+from mesh_platform.contracts.port_init import dump, model_docs
+from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.scaffold.dbt_scan import DbtProject, scan_project
+from mesh_platform.scaffold.domain import check_name
+from mesh_platform.scaffold.errors import ScaffoldError
+from mesh_platform.scaffold.import_files import dbt_files, package_files, project_config
+from mesh_platform.scaffold.render import write_all
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A landing feed: a data file of the project (or a source table without one)."""
+
+    name: str
+    file: Path | None
+    location: str
+    dbt_source: str | None = None
+
+    def input_port(self) -> dict[str, Any]:
+        """The landing input port declaring it, mapped onto the project's source name."""
+        port = {"name": self.name, "kind": "landing", "location": self.location}
+        return port | ({"dbt_source": self.dbt_source} if self.dbt_source else {})
+
+
+@dataclass
+class Imported:
+    """What an import wrote (relative to the mesh root) and what is left to do."""
+
+    written: list[Path] = field(default_factory=list)
+    landed: list[Path] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+
+
+def _snake(text: str) -> str:
+    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return name if re.match(r"[a-z]", name) else f"f_{name}"
+
+
+def feeds(project: DbtProject, domain: str, steps: list[str]) -> dict[str, Feed]:
+    """One feed per seed and data file; each source table maps onto the feed of its name."""
+    files = {**project.data_files, **project.seeds}
+    out: dict[str, Feed] = {}
+    sourced = {table: source for source, table in project.sources}
+    for stem, path in files.items():
+        name = _snake(stem)
+        out[name] = Feed(name, path, f"{domain}/{path.name}", sourced.get(stem))
+    for source, table in project.sources:
+        if _snake(table) not in out:
+            out[_snake(table)] = Feed(_snake(table), None, f"{domain}/{table}.*", source)
+            steps.append(f"source '{source}.{table}' has no data file in the project: land its "
+                         f"files as landing/{domain}/{table}.<csv|parquet|jsonl> and run "
+                         f"`mesh contracts infer` on one")  # fmt: skip
+    for name, feed in out.items():
+        if feed.dbt_source is None:
+            steps.append(f"'{name}' is read by no dbt source: read it as source('raw', '{name}')")
+    return out
+
+
+def _product(name: str, description: str, inputs: list[Feed], ports: list[dict]) -> dict:
+    return {
+        "name": name, "kind": "source-aligned", "description": description, "tier": "silver",
+        "input_ports": [f.input_port() for f in inputs], "output_ports": ports,
+        "slos": {"freshness_hours": 24},
+    }  # fmt: skip
+
+
+def products(
+    project: DbtProject, domain: str, public: list[str], all_feeds: dict[str, Feed]
+) -> dict[str, dict]:
+    """One product per public model (reading the feeds upstream of it), one for the rest."""
+    by_table = {(f.dbt_source, f.name): f for f in all_feeds.values()}
+    out: dict[str, dict] = {}
+    used: set[str] = set()
+    for model in public:
+        reads = [by_table[s, _snake(t)] for s, t in project.upstream_sources(model)
+                 if (s, _snake(t)) in by_table]  # fmt: skip
+        inputs = sorted(reads, key=lambda f: f.name) or list(all_feeds.values())
+        used |= {f.name for f in inputs}
+        port = {"name": model, "model": model, "visibility": "public", "version": 1}
+        docs = (model_docs(folder, model) for folder in project.folders("model-paths"))
+        about = next((d.description for d in docs if d.description), None)
+        out[model] = _product(model, about or f"{DECIDE} what {model} holds", inputs, [port])
+    rest = [f for f in all_feeds.values() if f.name not in used]
+    referenced = {r[1] for reads in project.reads.values() for r in reads if r[0] == "ref"}
+    leaves = [m for m in project.models if m not in referenced and m not in public]
+    if rest and leaves:
+        ports = [{"name": m, "model": m, "visibility": "private", "version": 1} for m in leaves]
+        out[domain] = _product(domain, f"{DECIDE} what {domain}'s other models are", rest, ports)
+    elif rest and out:  # nothing private to publish: the first public product reads them too
+        first = next(iter(out.values()))
+        first["input_ports"] += [f.input_port() for f in rest]
+    elif not out:
+        raise ScaffoldError(f"{project.path}: models: no model to build a product from")
+    return out
+
+
+def _domain_yaml(name: str, owners: list[str] | None) -> str:
+    spec = {
+        "name": name, "team": f"{DECIDE} the team that owns {name}",
+        "owners": owners or ["team:todo"],
+        "description": f"{DECIDE} what the {name} domain owns, and for whom",
+        "kind": "source-aligned",
+    }  # fmt: skip
+    note = "" if owners else f"# {DECIDE} owners: team:<name> or the team's mailbox (--owner)\n"
+    return f"# Domain {name}, imported by `mesh import dbt`.\n{note}" + _yaml(spec)
+
+
+def _yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
+
+
+def _check(project: DbtProject, domain: str, public: list[str], root: Path) -> None:
+    check_name(domain, "domain")
+    if (root / "domains" / domain).exists():
+        raise ScaffoldError(f"domain '{domain}' exists already at {root / 'domains' / domain}")
+    for model in public:
+        if model not in project.models:
+            have = ", ".join(sorted(project.models)) or "none"
+            raise ScaffoldError(f"{project.path}: --public: no model '{model}' (models: {have})")
+
+
+def _contracts(feeds_: dict[str, Feed], domain: str, root: Path) -> dict[Path, str]:
+    out: dict[Path, str] = {}
+    for feed in feeds_.values():
+        if feed.file is None:
+            continue
+        try:
+            contract = source_contract(feed.file, domain, feed.name, feed.location)
+        except SpecErrors as exc:  # an unparseable seed: its file and why, in one line
+            raise ScaffoldError(str(exc.errors[0])) from None
+        path = root / "contracts" / domain / "sources" / f"{feed.name}.odcs.yaml"
+        out[path] = dump(
+            contract, f"Source contract of {feed.name}, inferred from {feed.file.name}."
+        )
+    return out
+
+
+def import_dbt(
+    root: Path, landing: Path, path: Path, domain: str, public: list[str],
+    owners: list[str] | None = None,
+) -> Imported:  # fmt: skip
+    """Turn the dbt project at ``path`` into ``domains/<domain>/`` of the mesh at ``root``.
+
+    Args:
+        root: the mesh root.
+        landing: the landing zone (``MESH_HOME/landing``): data files are copied under it.
+        path: the dbt project folder.
+        domain: the new domain's name.
+        public: models published as public output ports.
+        owners: the domain's owners (else a placeholder `mesh govern` refuses).
+
+    Returns:
+        The files written and landed, and the steps left to a person.
+
+    Raises:
+        ScaffoldError: not a dbt project, unknown --public model, unreadable file; nothing
+            is written then.
+    """
+    project = scan_project(path)
+    _check(project, domain, public, root)
+    result = Imported()
+    all_feeds = feeds(project, domain, result.next_steps)
+    home = root / "domains" / domain
+    files = {home / "domain.yaml": _domain_yaml(domain, owners)}
+    for name, spec in products(project, domain, public, all_feeds).items():
+        header = f"# Data product {name}, imported by `mesh import dbt` from {project.name}.\n"
+        files[home / "products" / f"{name}.yaml"] = header + _yaml(spec)
+    files |= _contracts(all_feeds, domain, root)
+    files |= dbt_files(project, home / "dbt") | package_files(project, home / "dbt")
+    config = project_config(project)
+    if config:
+        note = "# dbt_project.yml config of the imported project, for the platform's rendering.\n"
+        files[home / "dbt" / "project_config.yml"] = note + _yaml(config)
+    result.written = write_all(files, root)
+    for feed in all_feeds.values():
+        if feed.file is not None:
+            target = landing / feed.location
+            target.parent.mkdir(parents=True, exist_ok=True)
+            result.landed.append(Path(shutil.copy2(feed.file, target)))
+    result.next_steps += [f"after the first build, `mesh contracts init {domain}/{m}`"
+                          for m in public]  # fmt: skip
+    return result
