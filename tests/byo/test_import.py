@@ -86,6 +86,25 @@ def test_shop_b_data_file_snapshot_and_rest_product(mesh: Path, projects: Path):
     assert (home / "dbt" / "analyses" / "top_stores.sql").exists()
     assert (home / "dbt" / "dependencies.yml").exists()
     assert load_contract(mesh / "contracts" / "stores" / "sources" / "footfall.odcs.yaml")
+    # A seed read with ref() becomes a model of its name over its feed: the SQL stays as it is.
+    seed_model = (home / "dbt" / "models" / "seeds" / "store_regions.sql").read_text()
+    assert "from {{ source('raw', 'store_regions') }}" in seed_model
+    rest = _descriptor(home / "products" / "stores.yaml")
+    assert rest["input_ports"] == [
+        {"name": "store_regions", "kind": "landing", "location": "stores/store_regions.csv"}
+    ]
+    assert "store_directory" in [p["model"] for p in rest["output_ports"]]
+
+
+def test_a_json_file_that_is_no_data_is_left_out(mesh: Path, projects: Path):
+    (projects / "shop_a" / "models" / "settings.json").write_text('{"broken": ')
+    (projects / "shop_a" / ".vscode").mkdir()
+    (projects / "shop_a" / ".vscode" / "tasks.json").write_text("{}")
+    result = _import(projects / "shop_a", "shop", "customers")
+    assert result.exit_code == 0, result.output
+    assert "not imported as a feed:" in result.output and "settings.json" in result.output
+    assert not list((mesh / "contracts" / "shop" / "sources").glob("settings*"))
+    assert not list((mesh / "contracts" / "shop" / "sources").glob("tasks*"))
 
 
 def test_models_of_no_public_port_get_a_private_product(mesh: Path, projects: Path):

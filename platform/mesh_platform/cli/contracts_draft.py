@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import typer
@@ -20,12 +19,6 @@ def _fail(errors: list[SpecError]) -> None:
     for error in errors:
         err_console.print(f"[red]error[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
-
-
-def snake(text: str) -> str:
-    """A lower snake case name from a file stem or folder: ``Raw-Orders 24`` -> raw_orders_24."""
-    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return name if re.match(r"[a-z]", name) else f"f_{name}"
 
 
 def _emit(text: str, output: Path | None, force: bool) -> None:
@@ -51,6 +44,7 @@ def infer_cmd(
     """Infer a source contract from a file by DuckDB's own type detection."""
     from mesh_platform.contracts.infer import source_contract
     from mesh_platform.contracts.port_init import dump
+    from mesh_platform.scaffold.import_feeds import snake
 
     domain = domain or snake(file.resolve().parent.name)
     name = name or snake(file.name.split(".")[0])

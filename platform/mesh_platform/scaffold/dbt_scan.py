@@ -17,7 +17,7 @@ from mesh_platform.scaffold.errors import ScaffoldError
 FOLDERS = {"model-paths": ["models"], "seed-paths": ["seeds"], "macro-paths": ["macros"],
            "test-paths": ["tests"], "snapshot-paths": ["snapshots"],
            "analysis-paths": ["analyses"]}  # fmt: skip
-_SKIP = {"target", "dbt_packages", "logs", "dbt_modules", ".git", ".venv"}
+_SKIP = {"target", "dbt_packages", "logs", "dbt_modules", "node_modules"}
 _REF = re.compile(r"""\bref\(\s*['"]([\w.]+)['"]\s*(?:,\s*['"]([\w.]+)['"])?""")
 _SOURCE = re.compile(r"""\bsource\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
 
@@ -69,8 +69,13 @@ def _load(path: Path, field_name: str = "") -> Any:
 def _files(folders: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(
         p for f in folders for p in f.rglob("*")
-        if p.is_file() and p.suffix.lower() in suffixes and not _SKIP & set(p.relative_to(f).parts)
+        if p.is_file() and p.suffix.lower() in suffixes and not _skipped(p.relative_to(f).parts)
     )  # fmt: skip
+
+
+def _skipped(parts: tuple[str, ...]) -> bool:
+    """Build output, installed packages and hidden folders (.git, .venv) hold no project files."""
+    return any(part in _SKIP or part.startswith(".") for part in parts[:-1])
 
 
 def _sources(project: DbtProject) -> None:
@@ -79,8 +84,10 @@ def _sources(project: DbtProject) -> None:
         for i, source in enumerate((data or {}).get("sources") or []):
             if not isinstance(source, dict) or "name" not in source:
                 raise ScaffoldError(f"{yml}: sources[{i}].name: a source needs a name")
-            for table in source.get("tables") or []:
-                project.sources[(source["name"], table.get("name", ""))] = yml
+            for j, table in enumerate(source.get("tables") or []):
+                if not isinstance(table, dict) or "name" not in table:
+                    raise ScaffoldError(f"{yml}: sources[{i}].tables[{j}].name: a table needs one")
+                project.sources[(source["name"], table["name"])] = yml
 
 
 def _reads(sql: str) -> set[tuple[str, ...]]:

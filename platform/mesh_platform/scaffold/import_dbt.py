@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,29 +9,14 @@ from typing import Any
 
 import yaml
 
-from mesh_platform.contracts.infer import DECIDE, source_contract
-from mesh_platform.contracts.port_init import dump, model_docs
-from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.contracts.infer import DECIDE
+from mesh_platform.contracts.port_init import model_docs
 from mesh_platform.scaffold.dbt_scan import DbtProject, scan_project
 from mesh_platform.scaffold.domain import check_name
 from mesh_platform.scaffold.errors import ScaffoldError
+from mesh_platform.scaffold.import_feeds import INGESTED, Feed, contracts, feeds, seed_models, snake
 from mesh_platform.scaffold.import_files import dbt_files, package_files, project_config
 from mesh_platform.scaffold.render import write_all
-
-
-@dataclass(frozen=True)
-class Feed:
-    """A landing feed: a data file of the project (or a source table without one)."""
-
-    name: str
-    file: Path | None
-    location: str
-    dbt_source: str | None = None
-
-    def input_port(self) -> dict[str, Any]:
-        """The landing input port declaring it, mapped onto the project's source name."""
-        port = {"name": self.name, "kind": "landing", "location": self.location}
-        return port | ({"dbt_source": self.dbt_source} if self.dbt_source else {})
 
 
 @dataclass
@@ -42,31 +26,6 @@ class Imported:
     written: list[Path] = field(default_factory=list)
     landed: list[Path] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
-
-
-def _snake(text: str) -> str:
-    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return name if re.match(r"[a-z]", name) else f"f_{name}"
-
-
-def feeds(project: DbtProject, domain: str, steps: list[str]) -> dict[str, Feed]:
-    """One feed per seed and data file; each source table maps onto the feed of its name."""
-    files = {**project.data_files, **project.seeds}
-    out: dict[str, Feed] = {}
-    sourced = {table: source for source, table in project.sources}
-    for stem, path in files.items():
-        name = _snake(stem)
-        out[name] = Feed(name, path, f"{domain}/{path.name}", sourced.get(stem))
-    for source, table in project.sources:
-        if _snake(table) not in out:
-            out[_snake(table)] = Feed(_snake(table), None, f"{domain}/{table}.*", source)
-            steps.append(f"source '{source}.{table}' has no data file in the project: land its "
-                         f"files as landing/{domain}/{table}.<csv|parquet|jsonl> and run "
-                         f"`mesh contracts infer` on one")  # fmt: skip
-    for name, feed in out.items():
-        if feed.dbt_source is None:
-            steps.append(f"'{name}' is read by no dbt source: read it as source('raw', '{name}')")
-    return out
 
 
 def _product(name: str, description: str, inputs: list[Feed], ports: list[dict]) -> dict:
@@ -81,12 +40,12 @@ def products(
     project: DbtProject, domain: str, public: list[str], all_feeds: dict[str, Feed]
 ) -> dict[str, dict]:
     """One product per public model (reading the feeds upstream of it), one for the rest."""
-    by_table = {(f.dbt_source, f.name): f for f in all_feeds.values()}
+    by_table = {(f.dbt_source or INGESTED, f.name): f for f in all_feeds.values()}
     out: dict[str, dict] = {}
     used: set[str] = set()
     for model in public:
-        reads = [by_table[s, _snake(t)] for s, t in project.upstream_sources(model)
-                 if (s, _snake(t)) in by_table]  # fmt: skip
+        reads = [by_table[s, snake(t)] for s, t in project.upstream_sources(model)
+                 if (s, snake(t)) in by_table]  # fmt: skip
         inputs = sorted(reads, key=lambda f: f.name) or list(all_feeds.values())
         used |= {f.name for f in inputs}
         port = {"name": model, "model": model, "visibility": "public", "version": 1}
@@ -132,22 +91,6 @@ def _check(project: DbtProject, domain: str, public: list[str], root: Path) -> N
             raise ScaffoldError(f"{project.path}: --public: no model '{model}' (models: {have})")
 
 
-def _contracts(feeds_: dict[str, Feed], domain: str, root: Path) -> dict[Path, str]:
-    out: dict[Path, str] = {}
-    for feed in feeds_.values():
-        if feed.file is None:
-            continue
-        try:
-            contract = source_contract(feed.file, domain, feed.name, feed.location)
-        except SpecErrors as exc:  # an unparseable seed: its file and why, in one line
-            raise ScaffoldError(str(exc.errors[0])) from None
-        path = root / "contracts" / domain / "sources" / f"{feed.name}.odcs.yaml"
-        out[path] = dump(
-            contract, f"Source contract of {feed.name}, inferred from {feed.file.name}."
-        )
-    return out
-
-
 def import_dbt(
     root: Path, landing: Path, path: Path, domain: str, public: list[str],
     owners: list[str] | None = None,
@@ -173,12 +116,14 @@ def import_dbt(
     _check(project, domain, public, root)
     result = Imported()
     all_feeds = feeds(project, domain, result.next_steps)
+    sources = contracts(project, all_feeds, domain, root, result.next_steps)
     home = root / "domains" / domain
     files = {home / "domain.yaml": _domain_yaml(domain, owners)}
+    files |= seed_models(project, home / "dbt" / "models")  # before products: adds their reads
+    files |= sources
     for name, spec in products(project, domain, public, all_feeds).items():
         header = f"# Data product {name}, imported by `mesh import dbt` from {project.name}.\n"
         files[home / "products" / f"{name}.yaml"] = header + _yaml(spec)
-    files |= _contracts(all_feeds, domain, root)
     files |= dbt_files(project, home / "dbt") | package_files(project, home / "dbt")
     config = project_config(project)
     if config:
