@@ -108,16 +108,21 @@ def describe_table(warehouse: Path, table: str) -> list[Column]:
     if not Path(warehouse).exists():
         msg = f"no warehouse: build the domain first (`mesh up`) to create {warehouse}"
         raise SpecErrors([SpecError(warehouse, "", msg)])
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.execute(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = ? "
-            "ORDER BY table_schema = 'main' DESC LIMIT 1",
-            [table],
-        ).fetchone()
-        if found is None:
-            msg = f"no table '{table}': build the model first (`mesh up`)"
-            raise SpecErrors([SpecError(warehouse, "", msg)])
-        return _describe(con, f'"{found[0]}"."{table}"')
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            found = con.execute(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = ? "
+                "ORDER BY table_schema = 'main' DESC LIMIT 1",
+                [table],
+            ).fetchone()
+            columns = _describe(con, f'"{found[0]}"."{table}"') if found else None
+    except duckdb.Error as exc:  # e.g. a running build holds the file
+        reason = str(exc).splitlines()[0]
+        raise SpecErrors([SpecError(warehouse, "", f"cannot open: {reason}")]) from None
+    if columns is None:
+        msg = f"no table '{table}': build the model first (`mesh up`)"
+        raise SpecErrors([SpecError(warehouse, "", msg)])
+    return columns
 
 
 def _property(column: Column, description: str, classification: str) -> dict[str, Any]:
