@@ -74,6 +74,18 @@ def test_shop_a_becomes_a_domain(mesh: Path, projects: Path):
     assert "`mesh contracts init shop/customers`" in result.output
 
 
+def test_hub_packages_are_carried_and_noted(mesh: Path, projects: Path):
+    hub = "  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n"
+    (projects / "shop_a" / "packages.yml").write_text(
+        f"packages:\n{hub}  - local: ../shop_macros\n"
+    )
+    result = _import(projects / "shop_a", "shop", "customers")
+    assert result.exit_code == 0, result.output
+    carried = yaml.safe_load((mesh / "domains" / "shop" / "dbt" / "packages.yml").read_text())
+    assert carried["packages"][0] == {"package": "dbt-labs/dbt_utils", "version": "1.3.0"}
+    assert "packages.yml: packages[0] is fetched by the first build" in result.output
+
+
 def test_shop_b_data_file_snapshot_and_rest_product(mesh: Path, projects: Path):
     result = _import(projects / "shop_b", "stores", "daily_store_sales")
     assert result.exit_code == 0, result.output
@@ -125,6 +137,8 @@ def test_models_of_no_public_port_get_a_private_product(mesh: Path, projects: Pa
          "{p}/seeds/raw_orders.csv: header: "),
         (lambda p: (p / "models" / "marts" / "marts.yml").write_text("models: [\n"), [],
          "{p}/models/marts/marts.yml: file: cannot read:"),
+        (lambda p: (p / "packages.yml").write_text("packages:\n  - local: ../gone\n"), [],
+         "{p}/packages.yml: packages[0].local: '../gone' does not exist"),
     ],
 )  # fmt: skip
 def test_malformed_input_is_one_line(mesh: Path, projects: Path, breaks, public, message):

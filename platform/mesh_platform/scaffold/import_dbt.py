@@ -124,7 +124,8 @@ def import_dbt(
     for name, spec in products(project, domain, public, all_feeds).items():
         header = f"# Data product {name}, imported by `mesh import dbt` from {project.name}.\n"
         files[home / "products" / f"{name}.yaml"] = header + _yaml(spec)
-    files |= dbt_files(project, home / "dbt") | package_files(project, home / "dbt")
+    files |= dbt_files(project, home / "dbt")
+    files |= package_files(project, home / "dbt", result.next_steps)
     config = project_config(project)
     if config:
         note = "# dbt_project.yml config of the imported project, for the platform's rendering.\n"

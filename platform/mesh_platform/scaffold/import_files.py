@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from mesh_platform.scaffold.dbt_scan import DbtProject, _files, _load
+from mesh_platform.scaffold.errors import ScaffoldError
 
 # dbt_project.yml folder key -> the folder it lands in under domains/<domain>/dbt/.
 CARRIED = {"model-paths": "models", "macro-paths": "macros", "test-paths": "tests",
@@ -54,10 +55,14 @@ def dbt_files(project: DbtProject, dest: Path) -> Files:
     return files
 
 
-def package_files(project: DbtProject, dest: Path) -> Files:
+def package_files(project: DbtProject, dest: Path, steps: list[str]) -> Files:
     """packages.yml (or dependencies.yml) with local packages copied beside it under packages/.
 
-    A local path is rewritten relative to the domain's dbt folder: ``packages/<folder>``.
+    A local path is rewritten relative to the domain's dbt folder: ``packages/<folder>``; a hub
+    or git package is noted in ``steps``: the first build fetches it.
+
+    Raises:
+        ScaffoldError: a local package that does not exist (file and entry).
     """
     # dbt reads the first of these (mesh_platform.dbt.packages runs `dbt deps` on it later).
     found = [project.path / f for f in ("packages.yml", "dependencies.yml")]
@@ -66,14 +71,17 @@ def package_files(project: DbtProject, dest: Path) -> Files:
         return {}
     data = _load(file) or {}
     files: Files = {}
-    for entry in data.get("packages") or []:
-        if isinstance(entry, dict) and "local" in entry:
-            src = (project.path / str(entry["local"])).resolve()
-            entry["local"] = f"packages/{src.name}"
-            for path in _files([src], _TEXT):
-                files[dest / "packages" / src.name / path.relative_to(src)] = path.read_text(
-                    encoding="utf-8"
-                )
+    for i, entry in enumerate(data.get("packages") or []):
+        if not isinstance(entry, dict) or "local" not in entry:
+            steps.append(f"{file.name}: packages[{i}] is fetched by the first build (network)")
+            continue
+        src = (project.path / str(entry["local"])).resolve()
+        if not src.is_dir():
+            raise ScaffoldError(f"{file}: packages[{i}].local: '{entry['local']}' does not exist")
+        entry["local"] = f"packages/{src.name}"
+        for path in _files([src], _TEXT):
+            text = path.read_text(encoding="utf-8")
+            files[dest / "packages" / src.name / path.relative_to(src)] = text
     files[dest / file.name] = yaml.safe_dump(data, sort_keys=False, width=100)
     return files
 
