@@ -58,7 +58,12 @@ class DbtProject:
         return found
 
 
-def _load(path: Path, field_name: str = "") -> Any:
+def load_yaml(path: Path, field_name: str = "") -> Any:
+    """A YAML file of the project; one line naming the file when it does not parse.
+
+    Raises:
+        ScaffoldError: the file cannot be read or parsed.
+    """
     try:
         return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -66,7 +71,8 @@ def _load(path: Path, field_name: str = "") -> Any:
         raise ScaffoldError(f"{path}: {field_name or 'file'}: cannot read: {reason}") from None
 
 
-def _files(folders: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
+def project_files(folders: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files with one of ``suffixes`` under ``folders``, skipping build output and hidden ones."""
     return sorted(
         p for f in folders for p in f.rglob("*")
         if p.is_file() and p.suffix.lower() in suffixes and not _skipped(p.relative_to(f).parts)
@@ -79,8 +85,8 @@ def _skipped(parts: tuple[str, ...]) -> bool:
 
 
 def _sources(project: DbtProject) -> None:
-    for yml in _files(project.folders("model-paths"), (".yml", ".yaml")):
-        data = _load(yml)
+    for yml in project_files(project.folders("model-paths"), (".yml", ".yaml")):
+        data = load_yaml(yml)
         for i, source in enumerate((data or {}).get("sources") or []):
             if not isinstance(source, dict) or "name" not in source:
                 raise ScaffoldError(f"{yml}: sources[{i}].name: a source needs a name")
@@ -105,19 +111,19 @@ def scan_project(path: Path) -> DbtProject:
     project_file = path / "dbt_project.yml"
     if not project_file.is_file():
         raise ScaffoldError(f"{project_file}: not found: {path} is not a dbt project")
-    config = _load(project_file)
+    config = load_yaml(project_file)
     if not isinstance(config, dict) or not isinstance(config.get("name"), str):
         raise ScaffoldError(f"{project_file}: name: a dbt project needs a name")
     for key in FOLDERS:
         if key in config and not isinstance(config[key], list):
             raise ScaffoldError(f"{project_file}: {key}: must be a list of folders")
     project = DbtProject(path, config["name"], config)
-    for sql in _files(project.folders("model-paths"), (".sql",)):
+    for sql in project_files(project.folders("model-paths"), (".sql",)):
         project.models[sql.stem] = sql
         project.reads[sql.stem] = _reads(sql.read_text(encoding="utf-8"))
     _sources(project)
-    project.seeds = {p.stem: p for p in _files(project.folders("seed-paths"), (".csv",))}
+    project.seeds = {p.stem: p for p in project_files(project.folders("seed-paths"), (".csv",))}
     seeds = set(project.seeds.values())
-    data = [p for p in _files([path], tuple(READERS)) if p not in seeds]
+    data = [p for p in project_files([path], tuple(READERS)) if p not in seeds]
     project.data_files = {p.name.split(".")[0]: p for p in data}
     return project

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from mesh_platform.scaffold.dbt_scan import DbtProject, _files, _load
+from mesh_platform.scaffold.dbt_scan import DbtProject, load_yaml, project_files
 from mesh_platform.scaffold.errors import ScaffoldError
 
 # dbt_project.yml folder key -> the folder it lands in under domains/<domain>/dbt/.
@@ -27,7 +27,7 @@ def _without_sources(path: Path) -> str | None:
     Files without sources are carried byte for byte, so their comments and layout stay.
     """
     text = path.read_text(encoding="utf-8")
-    data = _load(path)
+    data = load_yaml(path)
     if not isinstance(data, dict) or "sources" not in data:
         return text
     rest = {k: v for k, v in data.items() if k not in ("sources", "version")}
@@ -44,7 +44,7 @@ def dbt_files(project: DbtProject, dest: Path) -> Files:
     files: Files = {}
     for key, folder in CARRIED.items():
         for src_dir in project.folders(key):
-            for path in _files([src_dir], _TEXT):
+            for path in project_files([src_dir], _TEXT):
                 if path.suffix == ".csv" or path in project.seeds.values():
                     continue
                 target = dest / folder / path.relative_to(src_dir)
@@ -69,7 +69,7 @@ def package_files(project: DbtProject, dest: Path, steps: list[str]) -> Files:
     file = next((f for f in found if f.is_file()), None)
     if file is None:
         return {}
-    data = _load(file) or {}
+    data = load_yaml(file) or {}
     files: Files = {}
     for i, entry in enumerate(data.get("packages") or []):
         if not isinstance(entry, dict) or "local" not in entry:
@@ -79,7 +79,7 @@ def package_files(project: DbtProject, dest: Path, steps: list[str]) -> Files:
         if not src.is_dir():
             raise ScaffoldError(f"{file}: packages[{i}].local: '{entry['local']}' does not exist")
         entry["local"] = f"packages/{src.name}"
-        for path in _files([src], _TEXT):
+        for path in project_files([src], _TEXT):
             text = path.read_text(encoding="utf-8")
             files[dest / "packages" / src.name / path.relative_to(src)] = text
     files[dest / file.name] = yaml.safe_dump(data, sort_keys=False, width=100)
