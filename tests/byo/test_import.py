@@ -25,7 +25,7 @@ def mesh(tmp_path: Path, monkeypatch) -> Path:
 
 
 def _import(project: Path, domain: str, *public: str):
-    args = ["import", "dbt", str(project), "--domain", domain]
+    args = ["import", "dbt", str(project), "--domain", domain, "--no-build"]
     return runner.invoke(app, [*args, *(a for m in public for a in ("--public", m))])
 
 

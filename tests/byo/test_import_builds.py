@@ -61,7 +61,7 @@ def test_imported_project_builds_and_drafts_contracts(
     (root / "domains").mkdir(parents=True)
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(root))
     monkeypatch.setenv("MESH_HOME", str(home))
-    args = ["import", "dbt", str(projects / project), "--domain", domain]
+    args = ["import", "dbt", str(projects / project), "--domain", domain, "--no-build"]
     result = runner.invoke(app, [*args, *(a for m in public for a in ("--public", m))])
     assert result.exit_code == 0, result.output
     dbt = _prepare(root, home, domain)
@@ -77,3 +77,46 @@ def test_imported_project_builds_and_drafts_contracts(
         assert made.exit_code == 0, made.output
     contract = (root / "contracts" / domain / f"{public[0]}.odcs.yaml").read_text()
     assert "HUGEINT" in contract and "cast it to BIGINT" in contract  # sum(int), as it is
+
+
+@pytest.mark.slow
+def test_import_drafts_public_contracts_from_a_scratch_build(
+    tmp_path: Path, monkeypatch, projects: Path
+):
+    root, home = tmp_path / "repo", tmp_path / "home"
+    (root / "domains").mkdir(parents=True)
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(root))
+    monkeypatch.setenv("MESH_HOME", str(home))
+    args = ["import", "dbt", str(projects / "shop_b"), "--domain", "stores"]
+    result = runner.invoke(
+        app, [*args, "--public", "daily_store_sales", "--public", "store_directory"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "contracts init" not in result.output and "not drafted" not in result.output
+    draft = yaml.safe_load(
+        (root / "contracts" / "stores" / "daily_store_sales.odcs.yaml").read_text()
+    )
+    types = {p["name"]: p["physicalType"] for p in draft["schema"][0]["properties"]}
+    assert types == {"store_id": "BIGINT", "sold_on": "DATE", "city": "VARCHAR", "units": "HUGEINT",
+                     "revenue": "DECIMAL(38,2)", "visitors": "BIGINT"}  # fmt: skip
+    regions = yaml.safe_load(
+        (root / "contracts" / "stores" / "store_directory.odcs.yaml").read_text()
+    )
+    assert regions["schema"][0]["properties"][2]["description"].startswith("Sales region")
+    assert not list(root.rglob("dbt_packages")) and not list(root.rglob("target"))  # scratch only
+
+
+@pytest.mark.slow
+def test_a_failing_scratch_build_leaves_the_import_and_says_why(
+    tmp_path: Path, monkeypatch, projects: Path
+):
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(tmp_path / "repo"))
+    monkeypatch.setenv("MESH_HOME", str(tmp_path / "home"))
+    (tmp_path / "repo" / "domains").mkdir(parents=True)
+    sql = projects / "shop_a" / "models" / "marts" / "orders.sql"
+    sql.write_text("select no_such_column from {{ ref('stg_orders') }}")
+    args = ["import", "dbt", str(projects / "shop_a"), "--domain", "shop", "--public", "orders"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "contracts not drafted:" in result.output and "scratch dbt run failed" in result.output
+    assert "mesh contracts init shop/orders" in result.output

@@ -17,7 +17,7 @@ from mesh_platform.descriptors.errors import SpecError, SpecErrors
 
 PACKAGE_FILES = ("packages.yml", "dependencies.yml")  # dbt reads the first one present
 STAMP = ".mesh-deps"  # in the install folder: the packages file's hash it was installed from
-_QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
+QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
 
 
 def packages_file(project_dir: Path) -> Path | None:
@@ -112,7 +112,7 @@ def ensure_packages(project_dir: Path, force: bool = False) -> bool:
     dbt = Path(sys.executable).with_name("dbt")
     proc = subprocess.run(
         [str(dbt), "deps", "--project-dir", str(project_dir)],
-        capture_output=True, text=True, cwd=project_dir, env={**os.environ, **_QUIET},
+        capture_output=True, text=True, cwd=project_dir, env={**os.environ, **QUIET_ENV},
     )  # fmt: skip
     if proc.returncode != 0:
         raise _failed(file, entries, proc.stdout + proc.stderr)
