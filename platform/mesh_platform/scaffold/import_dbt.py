@@ -62,7 +62,8 @@ def products(
         first = next(iter(out.values()))
         first["input_ports"] += [f.input_port() for f in rest]
     elif not out:
-        raise ScaffoldError(f"{project.path}: models: no model to build a product from")
+        msg = "a product needs a --public or leaf model and a seed, data file or source to read"
+        raise ScaffoldError(f"{project.path}: nothing to declare: {msg}")
     return out
 
 
