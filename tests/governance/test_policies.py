@@ -34,6 +34,11 @@ def _drop_classification(c: dict) -> None:
     del c["schema"][0]["properties"][4]["classification"]
 
 
+def _undecided_type(c: dict) -> None:
+    mark = {"property": "typeDecision", "value": "TODO(decide): HUGEINT reaches Parquet as DOUBLE"}
+    c["schema"][0]["properties"][4]["customProperties"] = [mark]
+
+
 def _only_schema_checks(c: dict) -> None:
     table = c["schema"][0]
     table.pop("quality")
@@ -67,6 +72,8 @@ CASES = [
          DR_CONTRACT, "version", "major 2 but"),
     Case("classification", lambda m: m.edit(DR_CONTRACT, _drop_classification), DR_CONTRACT,
          "schema[0].properties[4].classification", "column not classified"),
+    Case("decisions", lambda m: m.edit(DR_CONTRACT, _undecided_type), DR_CONTRACT,
+         "schema[0].properties[4].customProperties[0].value", "undecided: HUGEINT"),
     Case("freshness", lambda m: (m.edit(DR_CONTRACT, lambda c: c["slaProperties"][0]
          .update(value=48)), m.edit(DR, lambda d: d.setdefault("slos", {})
          .update(freshness_hours=24))), DR_CONTRACT, "slaProperties.freshness",

@@ -6,6 +6,8 @@ from mesh_platform.cli import (
     build,
     ci,
     contracts,
+    contracts_draft,
+    import_dbt,
     init,
     inspect,
     lineage,
@@ -24,12 +26,14 @@ app = typer.Typer(
 init.register(app)
 build.register(app)
 contracts.register(app)
+contracts_draft.register(contracts.contracts_app)
 lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)
 inspect.register(app)
 ui.register(app)
 new.register(app)
+import_dbt.register(app)
 ci.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 
