@@ -23,11 +23,17 @@ class Warehouse(Protocol):
 class DuckDBWarehouse:
     """A domain's DuckDB file, opened only while no dbt process holds it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, search_path: Path | None = None):
         self.path = Path(path)
+        self.search_path = search_path
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path))
+        if self.search_path is not None:
+            # A view stores its query: one reading a port or landing file by a path relative to
+            # MESH_HOME (dbt's profile sets the same search path) resolves it when queried.
+            con.execute("SET file_search_path = ?", [str(self.search_path)])
+        return con
 
     def export_parquet(self, relation: str, folder: Path) -> None:
         """COPY a relation to ``folder/part-0.parquet`` (zstd)."""

@@ -45,11 +45,18 @@ def _node(manifest: Mapping[str, Any], model: str) -> dict[str, Any]:
 
 
 def _model_relations(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Dbt model name -> fully qualified relation, for models materialised as tables."""
+    """Dbt model name -> fully qualified relation, for every model dbt leaves a relation of.
+
+    A port is published from a view as from a table (or an incremental model): the snapshot is
+    the view's rows queried once, after dbt has exited, so consumers never see the view's
+    laziness, and how a model is materialised stays the domain's private choice. dbt's default
+    materialisation is a view, so an imported project's marts often are views. Only an
+    ephemeral model has no relation (dbt inlines it as a CTE); it cannot be published.
+    """
     return {
         node["name"]: node["relation_name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "table"
+        if node["resource_type"] == "model" and node.get("relation_name")
     }
 
 
@@ -60,7 +67,7 @@ class DomainBuild:
         self, domain: Domain, paths: MeshPaths, project: DbtProject, translator: MeshTranslator
     ):
         self.domain, self.paths, self.project, self.translator = domain, paths, project, translator
-        self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name))
+        self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name), paths.home)
         self.contracts = {
             model: contract
             for model, (_, port) in translator.ports.items()
@@ -83,8 +90,8 @@ class DomainBuild:
         events = list(invocation.stream())
         relations = _model_relations(invocation.manifest)
         built = [self._model_of(context, e) for e in events if isinstance(e, dg.Output)]
-        tables = [relations[m] for m in built if m in relations]
-        counts = self.warehouse.row_counts(tables) if tables else {}
+        materialised = [relations[m] for m in built if m in relations]
+        counts = self.warehouse.row_counts(materialised) if materialised else {}
         ported = [m for m in built if m in self.translator.ports]
         lineage = lineage_metadata(target, self.warehouse.path, ported,
                                    self.translator.get_asset_key, context.log)  # fmt: skip
