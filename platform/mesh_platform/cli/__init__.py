@@ -7,6 +7,7 @@ from mesh_platform.cli import (
     ci,
     contracts,
     contracts_draft,
+    defs,
     import_dbt,
     init,
     inspect,
@@ -35,6 +36,7 @@ ui.register(app)
 new.register(app)
 import_dbt.register(app)
 ci.register(app)
+defs.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 
 serve.register(app)
