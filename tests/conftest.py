@@ -1,15 +1,12 @@
-"""Shared fixtures: a private MESH_HOME per test, and the repo's paths."""
+"""Shared fixtures: a private MESH_HOME per test, and copies of the demo mesh."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.support import MeshCopy, copy_domain, copy_mesh
 
 
 @pytest.fixture
@@ -22,19 +19,12 @@ def mesh_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def demo_copy(tmp_path) -> MeshCopy:
+    """A private copy of the demo mesh (no build output) with an empty MESH_HOME."""
+    return MeshCopy(root=copy_mesh(tmp_path / "repo"), home=tmp_path / "home")
+
+
+@pytest.fixture
 def domain_copy(tmp_path):
-    """Copy one demo domain folder (without dbt/target) so a test may break it."""
-
-    def copy(name: str) -> Path:
-        dest = tmp_path / "domains" / name
-        shutil.copytree(
-            REPO / "domains" / name, dest, ignore=shutil.ignore_patterns("target", "logs")
-        )
-        return dest
-
-    return copy
-
-
-def env_with(**extra: str) -> dict[str, str]:
-    """The current environment plus overrides, for subprocesses."""
-    return {**os.environ, **extra}
+    """Copy one demo domain folder (without build output) so a test may break it."""
+    return lambda name: copy_domain(tmp_path, name)

@@ -7,7 +7,7 @@ import pytest
 from mesh_platform.dbt.project import prepare_manifest
 from mesh_platform.orchestration.factory import build_domain_definitions
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
 

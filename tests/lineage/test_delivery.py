@@ -17,14 +17,13 @@ from mesh_platform.lineage.server import event_key, running
 from mesh_platform.lineage.transport import CONNECT_TIMEOUT, READ_TIMEOUT
 from openlineage.client.transport.http import HttpTransport
 
-from tests.conftest import env_with
 from tests.lineage.test_server import (  # noqa: F401 - ol_env is a fixture
-    free_port,
     ol_env,
     paths_at,
     run_event,
     stored,
 )
+from tests.support import env_with, free_port, invoke
 
 SERVE = (
     "import typer; from mesh_platform.cli.lineage_serve import register; "
@@ -193,7 +192,6 @@ def test_a_torn_spool_line_does_not_block_delivery(monkeypatch, tmp_path):
 def test_flush_command_exits_1_while_the_backend_is_down(monkeypatch, tmp_path):
     import typer
     from mesh_platform.cli.lineage_serve import register
-    from typer.testing import CliRunner
 
     app = typer.Typer()
     register(app)
@@ -202,8 +200,8 @@ def test_flush_command_exits_1_while_the_backend_is_down(monkeypatch, tmp_path):
     monkeypatch.setenv("DAGSTER_HOME", str(paths.home / "dagster"))
     http_backend(monkeypatch, port)
     deliver(paths, [run_event("a"), run_event("b")])
-    down = CliRunner().invoke(app, ["flush"])
+    down = invoke(app, "flush")
     assert down.exit_code == 1 and "2 waiting" in down.output
     with running(paths_at(tmp_path, "backend"), port=port):
-        up = CliRunner().invoke(app, ["flush"])
+        up = invoke(app, "flush")
     assert up.exit_code == 0 and "delivered 2 event(s), 0 waiting" in up.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -110,13 +109,3 @@ def client(published):
     """A TestClient on the app (lifespan run: index loaded, watcher and event writer started)."""
     with TestClient(create_app(published, FAST)) as c:
         yield c
-
-
-def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
-    """Poll ``predicate`` until true (these are not timing assertions: generous timeouts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
