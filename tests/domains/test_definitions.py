@@ -7,16 +7,19 @@ import pytest
 from mesh_platform.dbt.project import prepare_manifest
 from mesh_platform.orchestration.factory import build_domain_definitions
 
-from tests.support import REPO
+from tests.support import MeshCopy
 
 DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
 
 
 @pytest.fixture(scope="module")
-def definitions() -> dict[str, dg.Definitions]:
-    for name in DOMAINS:
-        prepare_manifest(REPO / "domains" / name / "dbt")
-    return {name: build_domain_definitions(REPO / "domains" / name) for name in DOMAINS}
+def definitions(demo_mesh: MeshCopy) -> dict[str, dg.Definitions]:
+    domains = demo_mesh.root / "domains"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MESH_PROJECT_ROOT", str(demo_mesh.root))
+        for name in DOMAINS:
+            prepare_manifest(domains / name / "dbt")
+        return {name: build_domain_definitions(domains / name) for name in DOMAINS}
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:

@@ -179,10 +179,8 @@ def test_events_already_in_the_log_are_not_stored_again(tmp_path):
         (json.dumps({"eventTime": "2024-01-01T00:00:00Z"}).encode(), "run.runId is required"),
         (json.dumps({**run_event("x"), "eventTime": "yesterday"}).encode(), "eventTime"),
         (json.dumps({**run_event("x"), "job": {"namespace": "n"}}).encode(), "job.name"),
-        (
-            gzip.compress(b"{broken", mtime=0),
-            "not valid JSON",
-        ),  # mtime=0: same test id in every xdist worker
+        # mtime=0: the test id holds these bytes, and every xdist worker must collect the same ids.
+        (gzip.compress(b"{broken", mtime=0), "not valid JSON"),
     ],
 )
 def test_malformed_events_are_refused_with_400(api, body, message):

@@ -80,7 +80,8 @@ def register_champion(paths: MeshPaths, tmp: Path) -> int:
     """Register a (tiny, real) LightGBM model and make it the champion; returns its version."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 3))
-    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4},
+    # One thread: LightGBM otherwise takes every core, beside the other xdist worker's tests.
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4, "num_threads": 1},
                         lgb.Dataset(x, (x[:, 0] > 0).astype(int)), num_boost_round=3)  # fmt: skip
     version = registry.register(
         paths.registry, MODEL_NAME, booster, {}, {"ndcg@10": 0.5}, {"f": "double"}, {},
