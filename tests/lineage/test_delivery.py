@@ -23,7 +23,7 @@ from tests.lineage.test_server import (  # noqa: F401 - ol_env is a fixture
     run_event,
     stored,
 )
-from tests.support import env_with, free_port, invoke
+from tests.support import env_with, free_port, invoke, wait_for
 
 SERVE = (
     "import typer; from mesh_platform.cli.lineage_serve import register; "
@@ -44,15 +44,17 @@ def serve_subprocess(home, port: int):
     """`serve` of the mesh CLI in its own process, as an operator would run it."""
     cmd = [sys.executable, "-c", SERVE, "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env_with(MESH_HOME=str(home)), stdout=subprocess.DEVNULL)
+
+    def up() -> bool:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return True
+        except requests.ConnectionError:
+            assert proc.poll() is None, "mesh lineage serve exited"
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, "mesh lineage serve exited"
-                time.sleep(0.1)
+        wait_for(up, timeout=30, step=0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -11,7 +11,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.support import free_port, start_mesh, stop
+from tests.support import free_port, start_mesh, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -21,17 +21,18 @@ def start(home, *args: str) -> tuple[subprocess.Popen, str]:
     proc = start_mesh(home, "serve", "--port", str(port), *args,
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         try:
-            if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
-                return proc, base
+            return httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("mesh serve did not become ready in 90 s")
+            return False
+
+    if not wait_for(ready, timeout=90, step=0.3):
+        proc.kill()
+        raise AssertionError("mesh serve did not become ready in 90 s")
+    return proc, base
 
 
 async def burst(base: str, n: int) -> Counter:
