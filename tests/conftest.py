@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import MeshCopy, copy_domain, copy_mesh
+from tests.support import FIXTURES, REPO, MeshCopy, copy_domain, copy_mesh, env_with
+
+# Their old import path, for tests written before tests/support.py (import them from there).
+__all__ = ["FIXTURES", "REPO", "env_with"]
 
 # xdist starts its workers with COLUMNS=80; the CLI's rich consoles, created at import, would keep
 # that width for good and cut table cells. Without it they read COLUMNS at each print (CliRunner).
