@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
-# Both bootstrap uv and the locked environment (uv.lock) themselves.
+# Both bootstrap uv and the locked environment (uv.lock) themselves: the demo mesh (this folder,
+# mesh.yaml) and the platform it depends on (platform/, a uv workspace member).
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.8
@@ -8,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 SCALE ?= 1
 export MESH_HOME ?= $(CURDIR)/.mesh
 
-.PHONY: bootstrap sysdeps demo up ui test test-fast lint fmt bench clean
+.PHONY: bootstrap sysdeps demo up ui test test-fast lint fmt bench wheel clean
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -66,5 +67,9 @@ test-fast: bootstrap
 bench: bootstrap
 	$(UV) run python bench/bench_mesh_up.py --scales 1,10
 
+# The platform's own distribution (platform/, uv workspace member), for meshes outside this repo.
+wheel: bootstrap
+	$(UV) build --package mesh-platform --wheel -o dist
+
 clean:
-	rm -rf .mesh domains/*/dbt/target domains/*/dbt/logs
+	rm -rf .mesh dist domains/*/dbt/target domains/*/dbt/logs

@@ -33,6 +33,8 @@ XDIST_GROUPS = {
         "tests/selfserve/test_scaffold.py::"
         "test_scaffolded_product_builds_publishes_and_governance_flags_todos",
         "tests/selfserve/test_tutorial.py::test_tutorial_runs_as_written",
+        "tests/selfserve/test_platform_dist.py",
+        "tests/byo/",
     ),
     # Tests that build the demo's Definitions from the session's copy (demo_mesh): one dbt parse.
     "demo_build": (

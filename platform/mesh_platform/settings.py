@@ -1,4 +1,4 @@
-"""Where things live: project root, MESH_HOME and the environment dbt and Dagster need."""
+"""Where things live: the mesh root, MESH_HOME and the environment dbt and Dagster need."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-# platform/mesh_platform -> project root (the package is installed editable from the repo).
-DEFAULT_PROJECT_ROOT = PACKAGE_DIR.parents[1]
+from mesh_platform.meshfile import MESH_FILE, NotInMeshError, find_root
 
 # dbt asks the package registry for its latest version and sends usage stats unless told not to;
 # both cost seconds per invocation and fail offline.
@@ -26,6 +24,11 @@ class MeshPaths:
 
     root: Path
     home: Path
+
+    @property
+    def mesh_file(self) -> Path:
+        """The mesh.yaml that marks the root (absent only under MESH_PROJECT_ROOT)."""
+        return self.root / MESH_FILE
 
     @property
     def domains(self) -> Path:
@@ -78,8 +81,27 @@ class MeshPaths:
 
 
 def project_root() -> Path:
-    """The repository root, overridable with MESH_PROJECT_ROOT (tests use a copy of the repo)."""
-    return Path(os.environ.get("MESH_PROJECT_ROOT", DEFAULT_PROJECT_ROOT)).resolve()
+    """The root of the mesh the user stands in: the nearest folder above with a mesh.yaml.
+
+    ``MESH_PROJECT_ROOT`` names it instead (tests use copies of a mesh). Never the platform
+    package's own location: the platform is installed, the mesh is where you work.
+
+    Raises:
+        NotInMeshError: no mesh.yaml here or above, and no MESH_PROJECT_ROOT.
+
+    """
+    override = os.environ.get("MESH_PROJECT_ROOT")
+    if override:
+        root = Path(override).resolve()
+        if not root.is_dir():
+            raise NotInMeshError(root, [("", "MESH_PROJECT_ROOT names no folder")])
+        return root
+    here = Path.cwd()
+    root = find_root(here)
+    if root is None:
+        msg = f"not in a mesh: no {MESH_FILE} here or above; run `mesh init` to create one"
+        raise NotInMeshError(here, [("", msg)])
+    return root
 
 
 def mesh_paths() -> MeshPaths:

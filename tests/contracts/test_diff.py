@@ -154,7 +154,14 @@ def test_rename_is_one_change_not_remove_and_add(tmp_path):
     [
         ([_col("status", description="Changed.")], "needs a higher version"),
         ([_bump("0.9.0")], "needs a higher version"),
-        ([_delete("promotion_id"), _bump("2.0.0")], "keeps port version 1"),
+        (
+            [
+                _delete("promotion_id"),
+                _bump("2.0.0"),
+                lambda d: d.update(customProperties=[{"property": "portVersion", "value": 1}]),
+            ],
+            "keeps port version 1",
+        ),
         ([lambda d: d.update(id="urn:datacontract:sales:orders")], "not the same contract"),
     ],
 )

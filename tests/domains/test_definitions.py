@@ -4,22 +4,43 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from mesh_platform.dbt.project import prepare_manifest
+import yaml
+from mesh_platform.orchestration.component import load_domain_defs
 from mesh_platform.orchestration.factory import build_domain_definitions
 
-from tests.support import MeshCopy
+from tests.support import REPO
 
 DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
 
 
 @pytest.fixture(scope="module")
-def definitions(demo_mesh: MeshCopy) -> dict[str, dg.Definitions]:
-    domains = demo_mesh.root / "domains"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MESH_PROJECT_ROOT", str(demo_mesh.root))
-        for name in DOMAINS:
-            prepare_manifest(domains / name / "dbt")
-        return {name: build_domain_definitions(domains / name) for name in DOMAINS}
+def definitions(tmp_path_factory):
+    """Every domain's definitions, its dbt project rendered and parsed under a private home."""
+    home = tmp_path_factory.mktemp("home") / "mesh"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MESH_HOME", str(home))
+        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+        yield {name: build_domain_definitions(REPO / "domains" / name) for name in DOMAINS}
+
+
+def test_a_domain_is_a_component_declared_in_defs_yaml(mesh_home):
+    defs = load_domain_defs(REPO / "domains" / "web")
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    assert dg.AssetKey(["web", "product_interactions"]) in keys
+    assert (mesh_home / "dbt" / "web" / "target" / "manifest.json").exists()
+
+
+def test_workspace_names_each_domain_as_an_attribute_of_one_platform_module(monkeypatch):
+    from mesh_platform.orchestration import domain_location
+
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(REPO))
+    with pytest.raises(AttributeError, match="no domain 'nope'"):
+        domain_location.nope  # noqa: B018 - the lookup is the test
+    workspace = yaml.safe_load((REPO / "dagster_project" / "workspace.yaml").read_text())
+    entries = [e["python_module"] for e in workspace["load_from"]]
+    domains = {e["attribute"] for e in entries if e["module_name"] == domain_location.__name__}
+    assert domains == set(DOMAINS)
+    assert all((REPO / "domains" / d / "defs.yaml").exists() for d in domains)
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
@@ -99,3 +120,9 @@ def test_ml_products_get_training_and_scoring_assets(definitions):
     graph = definitions["personalization"].resolve_asset_graph()
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == scores.key}
     assert checks == {"contract", "feature_drift", "governance"}
+
+
+def test_code_references_point_at_the_teams_files_not_the_prepared_copy(definitions):
+    spec = _specs(definitions["sales"])[dg.AssetKey(["sales", "order_lines"])]
+    paths = [r.file_path for r in spec.metadata["dagster/code_references"].code_references]
+    assert str(REPO / "domains/sales/dbt/models/marts/order_lines.sql") in paths

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from mesh_platform.dbt.project import prepare_manifest
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.governance.checks import CHECK_NAME, build_governance_checks, evaluate
 from mesh_platform.orchestration.factory import build_domain_definitions
+
+from tests.support import REPO
 
 
 def _check_specs(defs: dg.Definitions) -> dict[dg.AssetCheckKey, dg.AssetCheckSpec]:
@@ -16,14 +17,11 @@ def _check_specs(defs: dg.Definitions) -> dict[dg.AssetCheckKey, dg.AssetCheckSp
 
 
 @pytest.mark.parametrize("name", ["customers", "sales"])
-def test_every_port_has_a_non_blocking_governance_check(name, demo_mesh, mesh_home, monkeypatch):
-    domain_dir = demo_mesh.root / "domains" / name
-    monkeypatch.setenv("MESH_PROJECT_ROOT", str(demo_mesh.root))
-    prepare_manifest(domain_dir / "dbt")
-    defs = build_domain_definitions(domain_dir)
+def test_every_port_has_a_non_blocking_governance_check(name, mesh_home):
+    defs = build_domain_definitions(REPO / "domains" / name)
     dg.Definitions.validate_loadable(defs)
     specs = _check_specs(defs)
-    ports = {p.model for prod in load_domain(domain_dir).products.values()
+    ports = {p.model for prod in load_domain(REPO / "domains" / name).products.values()
              for p in prod.output_ports}  # fmt: skip
     assert {k.asset_key.path[-1] for k in specs} == ports
     assert not any(s.blocking for s in specs.values())

@@ -14,7 +14,6 @@ from tests.support import MeshCopy
 
 DR = "domains/sales/products/daily_revenue.yaml"
 DR_CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"
-DR_YML = "domains/sales/dbt/models/marts/daily_revenue.yml"
 CHURN = "domains/personalization/products/churn_model.yaml"
 # Policies written and tested elsewhere (tests/governance/test_pii*, test_access*).
 OTHERS = {"pii", "access"}
@@ -34,6 +33,11 @@ class Case:
 
 def _drop_classification(c: dict) -> None:
     del c["schema"][0]["properties"][4]["classification"]
+
+
+def _undecided_type(c: dict) -> None:
+    mark = {"property": "typeDecision", "value": "TODO(decide): HUGEINT reaches Parquet as DOUBLE"}
+    c["schema"][0]["properties"][4]["customProperties"] = [mark]
 
 
 def _only_schema_checks(c: dict) -> None:
@@ -60,9 +64,6 @@ CASES = [
          "domains/web/domain.yaml", "team", "team is a placeholder"),
     Case("documentation", lambda m: m.edit(DR, lambda d: d.update(description="TODO: describe")),
          DR, "description", "product description is still a TODO placeholder"),
-    Case("documentation", lambda m: m.edit(DR_YML, lambda d: d["models"][0]["columns"][1].pop(
-         "description")), DR_YML, "models[0].columns[1].description",
-         "public column 'daily_revenue.category' description is missing"),
     Case("documentation", lambda m: m.edit(DR_CONTRACT, lambda c: c["schema"][0]["properties"][2]
          .update(description="TODO: what is this")), DR_CONTRACT,
          "schema[0].properties[2].description", "public column 'orders' description"),
@@ -72,8 +73,11 @@ CASES = [
          DR_CONTRACT, "version", "major 2 but"),
     Case("classification", lambda m: m.edit(DR_CONTRACT, _drop_classification), DR_CONTRACT,
          "schema[0].properties[4].classification", "column not classified"),
-    Case("freshness", lambda m: m.edit(DR_CONTRACT, lambda c: c["slaProperties"][0]
-         .update(value=48)), DR_CONTRACT, "slaProperties.freshness",
+    Case("decisions", lambda m: m.edit(DR_CONTRACT, _undecided_type), DR_CONTRACT,
+         "schema[0].properties[4].customProperties[0].value", "undecided: HUGEINT"),
+    Case("freshness", lambda m: (m.edit(DR_CONTRACT, lambda c: c["slaProperties"][0]
+         .update(value=48)), m.edit(DR, lambda d: d.setdefault("slos", {})
+         .update(freshness_hours=24))), DR_CONTRACT, "slaProperties.freshness",
          "contract promises 48 h but domains/sales/products/daily_revenue.yaml"),
     Case("freshness", lambda m: m.edit(DR_CONTRACT, lambda c: c.pop("slaProperties")),
          DR_CONTRACT, "slaProperties", "needs a 'freshness' property"),

@@ -30,6 +30,7 @@ def ol_env(monkeypatch, tmp_path):
     for key in before:
         monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(REPO))  # the mesh, named: cwd is outside it now
     monkeypatch.setenv("HOME", str(tmp_path))
     yield monkeypatch
     for key in [k for k in os.environ if k.startswith("OPENLINEAGE")]:

@@ -76,7 +76,7 @@ def test_changed_model_builds_only_its_domain_and_modified_nodes(git_mesh, tmp_p
 def test_a_malformed_descriptor_fails_the_lint_step_naming_file_and_field(git_mesh):
     path = git_mesh / "domains/sales/products/daily_revenue.yaml"
     data = yaml.safe_load(path.read_text())
-    data["slos"]["freshness_hours"] = -1
+    data.setdefault("slos", {})["freshness_hours"] = -1
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     steps = {s.name: s for s in run_ci(git_mesh, "main", skip=("dbt", "governance"))}
     assert steps["lint"].status == "fail"

@@ -31,7 +31,6 @@ def test_new_domain_and_public_product_are_valid(mesh_copy):
         "domains/finance/dbt/models/marts/revenue_by_channel.sql",
         "domains/finance/dbt/models/marts/revenue_by_channel.yml",
         "domains/finance/dbt/models/staging/stg_sales__order_lines.sql",
-        "domains/finance/dbt/models/staging/_sales__sources.yml",
         "contracts/finance/revenue_by_channel.odcs.yaml",
     } <= written
     domains, errors = load_mesh(mesh_copy / "domains")
@@ -56,12 +55,15 @@ def test_workspace_entry_appended_and_comments_kept(mesh_copy):
     new_domain(mesh_copy, "finance")
     after = workspace.read_text()
     assert after.startswith(before)  # nothing above was rewritten: comments stay
-    entries = yaml.safe_load(after)["load_from"]  # domains (python_file) + the platform's module
+    entries = yaml.safe_load(after)["load_from"]  # the domains + the platform's module
     locations = [next(iter(e.values()))["location_name"] for e in entries]
     assert locations[-1] == "finance" and len(locations) == len(set(locations))
-    entry = yaml.safe_load(after)["load_from"][-1]["python_file"]
-    assert (workspace.parent / entry["relative_path"]).resolve() == (
-        mesh_copy / "domains/finance/definitions.py").resolve()  # fmt: skip
+    entry = yaml.safe_load(after)["load_from"][-1]["python_module"]
+    assert entry["module_name"] == "mesh_platform.orchestration.domain_location"
+    assert entry["attribute"] == "finance"
+    assert not (mesh_copy / "domains/finance/definitions.py").exists()  # no boilerplate
+    assert not (mesh_copy / "domains/finance/dbt/dbt_project.yml").exists()
+    assert (mesh_copy / "domains/finance/defs.yaml").exists()
 
 
 def test_refuses_existing_and_bad_input_before_writing(mesh_copy):

@@ -85,6 +85,9 @@ def test_contract_links_to_the_hosted_file_when_the_repo_url_is_set(domains, mon
 def test_an_uncontracted_private_port_gets_the_product_slo_and_no_schema(domains):
     sales = domains["sales"]
     product = sales.products["order_lines"]
+    product = product.model_copy(
+        update={"slos": product.slos.model_copy(update={"freshness_hours": 12})}
+    )
     private = product.output_ports[0].model_copy(update={"visibility": "private"})
     attrs = port_attributes(sales, product, private, None)
     assert attrs.tags["mesh/port"] == "private" and "mesh/classification" not in attrs.tags

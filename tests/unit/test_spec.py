@@ -64,11 +64,11 @@ def test_missing_required_field_is_named(domain_copy):
     domain_dir = domain_copy("web")
     path = domain_dir / "products" / "product_interactions.yaml"
     data = yaml.safe_load(path.read_text())
-    del data["slos"]
+    del data["output_ports"]
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(SpecErrors) as info:
         load_domain(domain_dir)
-    assert [(e.file, e.field) for e in info.value.errors] == [(path, "slos")]
+    assert [(e.file, e.field) for e in info.value.errors] == [(path, "output_ports")]
 
 
 def test_invalid_yaml_reports_line(domain_copy):

@@ -37,7 +37,6 @@ def _add_v2_model(marts: Path) -> None:
 def _v2_contract(data: dict) -> None:
     data["version"] = "2.0.0"
     data["customProperties"] = [{"property": "portVersion", "value": 2}]
-    data["servers"][0]["path"] = "lake/sales/order_lines/v2/current/*.parquet"
     for prop in data["schema"][0]["properties"]:
         if prop["name"] == "line_revenue":
             prop["name"] = "revenue_eur"

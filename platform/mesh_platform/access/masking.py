@@ -11,7 +11,8 @@ secret salt in production (a pseudonym must not be reversible by hashing guessed
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from mesh_platform.contracts.odcs import Contract
     from mesh_platform.descriptors.models import OutputPort, ProductSpec
 
-PII = "pii"
+PII, MASKED = "pii", "pii-masked"
 SALT_ENV = "MESH_PII_SALT"
 DEFAULT_SALT = "mesh-platform/pii/v1"
 
@@ -29,6 +30,49 @@ DEFAULT_SALT = "mesh-platform/pii/v1"
 def salt() -> str:
     """The salt of PII hashes: ``MESH_PII_SALT`` or the embedded default."""
     return os.environ.get(SALT_ENV) or DEFAULT_SALT
+
+
+@dataclass(frozen=True)
+class PiiVerdict:
+    """What a consumer of a public port sees of one column derived from PII."""
+
+    classification: str | None
+    hashed_at_publish: bool = False  # the platform hashes it before the audit
+    masked: bool = False  # consumers see no raw PII (hashed here or by the domain's SQL)
+    permitted: bool = False  # published unmasked for a declared, approved purpose
+    reason: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        """Raw PII reaches consumers without an approved purpose."""
+        return not (self.masked or self.permitted)
+
+
+def pii_verdict(
+    classification: str | None, column: str, permitted: Collection[str] = ()
+) -> PiiVerdict:
+    """The one verdict on a public port's column, for masking at publish, governance and lineage.
+
+    Args:
+        classification: the column's classification in the port's contract (None: not in it).
+        column: the column's name.
+        permitted: columns the product's ``pii_purpose`` lets through unmasked.
+
+    Returns:
+        Whether the column is hashed at publish, masked, or permitted, and why.
+    """
+    if classification == MASKED:
+        return PiiVerdict(classification, masked=True, reason="masked by the domain's SQL")
+    if classification == PII and column in permitted:
+        return PiiVerdict(
+            classification, permitted=True, reason="published for an approved purpose"
+        )
+    if classification == PII:
+        return PiiVerdict(classification, hashed_at_publish=True, masked=True,
+                          reason="hashed at publish (salted SHA-256)")  # fmt: skip
+    if classification is None:
+        return PiiVerdict(None, reason="column not in the port's contract")
+    return PiiVerdict(classification, reason=f"classified {classification!r}, not {MASKED!r}")
 
 
 def columns_to_mask(contract: Contract | None, product: ProductSpec, port: OutputPort) -> list[str]:
@@ -39,7 +83,7 @@ def columns_to_mask(contract: Contract | None, product: ProductSpec, port: Outpu
     return [
         c.name
         for c in contract.columns
-        if c.classification == PII and c.name and c.name not in allowed
+        if c.name and pii_verdict(c.classification, c.name, allowed).hashed_at_publish
     ]
 
 

@@ -183,8 +183,8 @@ def _judge(
         ports.add((read.mesh_port, read.version))
     for port, version in sorted(ports):
         if read.name.startswith("model") and not port.startswith(f"{consumer.name}/"):
-            yield refuse(f"port {port} v{version}", "a port read straight from model SQL",
-                         "declare a dbt source with meta.mesh_port and select from it")  # fmt: skip
+            fix = "declare it in input_ports; read it with {{ mesh_port('<d>/<p>') }}"
+            yield refuse(f"port {port} v{version}", "a port read straight from model SQL", fix)
             continue
         problem = port_read_problem(consumer, port, version, loaded)
         if problem:

@@ -59,10 +59,15 @@ def column_schema(contract: Contract) -> dg.TableSchema:
     return dg.TableSchema(columns=columns)
 
 
+FALLBACK_FRESHNESS_HOURS = 24.0  # never used by a mesh that validates (conformance checks it)
+
+
 def freshness_hours(product: ProductSpec, contract: Contract | None) -> float:
     """The freshness promise: the contract's SLA when it states one, else the product's SLO."""
     promised = contract.freshness_hours if contract else None
-    return promised if promised is not None else product.slos.freshness_hours
+    if promised is not None:
+        return promised
+    return float(product.slos.freshness_hours or FALLBACK_FRESHNESS_HOURS)
 
 
 def freshness_policy(product: ProductSpec, contract: Contract | None) -> dg.FreshnessPolicy:

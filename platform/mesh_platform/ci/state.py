@@ -21,6 +21,11 @@ from typing import Any
 
 import duckdb
 
+from mesh_platform.dbt.render import render_project
+from mesh_platform.dbt.sources import LANDING_META, LANDING_SOURCE, port_meta
+from mesh_platform.descriptors.errors import SpecErrors
+from mesh_platform.descriptors.loader import load_domain
+
 _LOCATION = re.compile(r"read_parquet\('([^']+)'\)")
 
 
@@ -49,16 +54,30 @@ def changed_domains(root: Path, files: list[str]) -> list[str]:
     return sorted(d for d in found if (root / "domains" / d / "domain.yaml").exists())
 
 
-def base_project(root: Path, base: str, domain: str, dest: Path) -> Path | None:
-    """Extract the base's dbt project of ``domain`` into ``dest``; None if the base has none."""
-    proc = subprocess.run(
-        ["git", "-C", str(root), "archive", base, f"domains/{domain}/dbt"], capture_output=True
-    )
-    if proc.returncode != 0:  # the path is not in the base: a new domain
-        return None
+def _archive(root: Path, base: str, path: str, dest: Path) -> bool:
+    """Extract ``path`` as it was at ``base`` into ``dest``; False when the base lacks it."""
+    proc = subprocess.run(["git", "-C", str(root), "archive", base, path], capture_output=True)
+    if proc.returncode != 0:
+        return False
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
         tar.extractall(dest, filter="data")
-    return dest / "domains" / domain / "dbt"
+    return True
+
+
+def base_project(root: Path, base: str, domain: str, dest: Path, home: Path) -> Path | None:
+    """Render the base's dbt project of ``domain`` into ``dest``; None if the base has none.
+
+    The base's domain folder and its contracts are taken out of git, then rendered as the
+    platform renders the working tree's, so both manifests describe the same kind of project.
+    """
+    if not _archive(root, base, f"domains/{domain}", dest / "checkout"):
+        return None  # the path is not in the base: a new domain
+    _archive(root, base, f"contracts/{domain}", dest / "checkout")  # none: nothing injected
+    try:
+        old = load_domain(dest / "checkout" / "domains" / domain)
+    except SpecErrors:
+        return None  # the base's descriptors do not load: build everything
+    return render_project(old, dest / "checkout" / "contracts", home, dest / "project")
 
 
 @contextlib.contextmanager
@@ -104,7 +123,7 @@ def stub_sources(root: Path, domain: str, manifest: Path, home: Path) -> None:
     (home / "warehouse").mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(home / "warehouse" / f"{domain}.duckdb")) as con:
         for source in sources:
-            meta = source.get("meta") or {}
+            meta = port_meta(source)
             found = _LOCATION.search(meta.get("external_location", ""))
             if meta.get("mesh_port") and found:
                 cols = _port_columns(root, meta["mesh_port"], int(meta.get("mesh_port_version", 1)))
@@ -112,8 +131,9 @@ def stub_sources(root: Path, domain: str, manifest: Path, home: Path) -> None:
                 out = home / found.group(1).replace("*", "_ci_stub")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(f"COPY (SELECT {select} LIMIT 0) TO '{out}' (FORMAT parquet)")
-            elif source["source_name"] == "raw":
-                ensure_tables(con, load_source_shape(root / "contracts", domain, source["name"]))
+            elif meta.get(LANDING_META) or source["source_name"] == LANDING_SOURCE:
+                entity = meta.get(LANDING_META) or source["name"]
+                ensure_tables(con, load_source_shape(root / "contracts", domain, entity))
 
 
 def _executed(target: Path) -> list[str]:
@@ -129,11 +149,12 @@ def build_changed(root: Path, domain: str, base: str, work: Path) -> DomainBuild
     Unmodified parents of modified models are created first, empty (``dbt run --empty``), so the
     selected nodes find every relation they read.
     """
-    project = root / "domains" / domain / "dbt"
     home, target = work / "home", work / "target" / domain
     with _mesh_home(home):
         state = None
-        old = base_project(root, base, domain, work / "base")
+        project = render_project(load_domain(root / "domains" / domain), root / "contracts", home,
+                                 work / "project" / domain)  # fmt: skip
+        old = base_project(root, base, domain, work / "base", home)
         if old is not None:
             state = work / "base-target" / domain
             if not dbt(old, state, "parse").success:

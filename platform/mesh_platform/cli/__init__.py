@@ -2,21 +2,38 @@
 
 import typer
 
-from mesh_platform.cli import build, ci, contracts, inspect, lineage, lineage_serve, models, new, ui
+from mesh_platform.cli import (
+    build,
+    ci,
+    contracts,
+    contracts_draft,
+    import_dbt,
+    init,
+    inspect,
+    lineage,
+    lineage_serve,
+    models,
+    new,
+    ui,
+)
+from mesh_platform.meshfile import MeshFileError
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+init.register(app)
 build.register(app)
 contracts.register(app)
+contracts_draft.register(contracts.contracts_app)
 lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)
 inspect.register(app)
 ui.register(app)
 new.register(app)
+import_dbt.register(app)
 ci.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 
@@ -27,3 +44,12 @@ govern.register(app)
 from mesh_platform.cli import catalog  # noqa: E402, I001  (discovery)
 
 catalog.register(app)
+
+
+def main() -> None:
+    """The `mesh` script: the app, with a missing or invalid mesh.yaml as one line, no traceback."""
+    try:
+        app()
+    except MeshFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -1,5 +1,5 @@
 """Allow `python -m mesh_platform.cli`."""
 
-from mesh_platform.cli import app
+from mesh_platform.cli import main
 
-app()
+main()

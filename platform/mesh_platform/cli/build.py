@@ -8,43 +8,60 @@ import time
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mesh_platform.cli.progress import GenerateProgress, UpProgress
+from mesh_platform.meshfile import MeshSpec, load_generator, load_mesh_file
 from mesh_platform.settings import MeshPaths, mesh_paths
 
 console = Console()
+err_console = Console(stderr=True)
 
 
-def _generate(paths: MeshPaths, scale: float, seed: int) -> None:
-    from mesh_demo.generate import generate
-
+def _generate(paths: MeshPaths, spec: MeshSpec, scale: float | None, seed: int | None) -> bool:
+    """Run the generator mesh.yaml declares into the landing zone; False when it declares none."""
+    generate = load_generator(paths.root, spec)
+    if generate is None:
+        return False
+    scale = spec.defaults.scale if scale is None else scale
+    seed = spec.defaults.seed if seed is None else seed
     with GenerateProgress(console) as progress:
         summary = generate(paths.landing, scale=scale, seed=seed, progress=progress)
-    rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
-    console.print(
-        f"[green]generated[/] scale {scale} seed {seed} in {summary.seconds:.1f}s: {rows}"
-    )
+    rows = ", ".join(f"{k} {v:,}" for k, v in getattr(summary, "rows", {}).items())
+    took = getattr(summary, "seconds", None)
+    took_text = f" in {took:.1f}s" if isinstance(took, int | float) else ""
+    console.print(f"[green]generated[/] scale {scale} seed {seed}{took_text}: {rows or '-'}")
+    return True
 
 
 def prepare_manifests(paths: MeshPaths) -> None:
-    """Parse every domain's dbt project whose manifest is stale, reporting each parse."""
+    """Render every domain's dbt project under MESH_HOME and parse those whose manifest is stale."""
     from mesh_platform.dbt.project import prepare_manifest
+    from mesh_platform.dbt.render import render_project
+    from mesh_platform.descriptors.loader import load_mesh
 
-    for domain_dir in sorted(paths.domains.glob("*/dbt")):
+    domains, _ = load_mesh(paths.domains)  # `mesh validate` reports descriptor errors
+    for name, domain in sorted(domains.items()):
         started = time.perf_counter()
-        if prepare_manifest(domain_dir):
-            name = domain_dir.parent.name
+        if prepare_manifest(render_project(domain, paths.contracts, paths.home)):
             console.print(
                 f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s"
             )
 
 
 def generate_cmd(
-    scale: float = typer.Option(1.0, help="1 = ~100k order lines; 100 = ~10M."),
-    seed: int = typer.Option(42, help="Same seed, same data."),
+    scale: float = typer.Option(None, help="Size multiplier (default: mesh.yaml's defaults)."),
+    seed: int = typer.Option(None, help="Same seed, same data (default: mesh.yaml's defaults)."),
 ) -> None:
-    """Generate the retail demo data into the landing zone ($MESH_HOME/landing)."""
-    _generate(mesh_paths(), scale, seed)
+    """Generate demo data into the landing zone ($MESH_HOME/landing) by mesh.yaml's generator."""
+    paths = mesh_paths()
+    if not _generate(paths, load_mesh_file(paths.root), scale, seed):
+        err_console.print(
+            f"[red]error[/] {paths.mesh_file}: declares no demo.generator, so this mesh has no "
+            f"demo data to generate; its sources drop files into {paths.landing}/<feed>/",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(2)
 
 
 def prepare_cmd() -> None:
@@ -73,6 +90,20 @@ def _summary_table(results) -> Table:
     return table
 
 
+def _print_failures(console: Console, results) -> None:
+    """Every failed check (asset, check, reason), one line each, then each domain's error."""
+    failed = [c for r in results for c in r.failed_checks]
+    if failed:
+        console.print(f"[red]{len(failed)} failed check(s):[/]")
+    # soft_wrap: a reason stays one line that a terminal wraps, and a log can be searched.
+    for c in failed:
+        line = Text.assemble("  ", (c.asset, "bold"), " ", (c.check, "red"), f": {c.reason}")
+        console.print(line, soft_wrap=True)
+    for r in results:
+        if r.error:
+            console.print(Text.assemble((r.domain, "red"), f": {r.error}"), soft_wrap=True)
+
+
 def summary_line(results, seconds: float) -> str:
     """One sentence for the end of `mesh up`: domains ok and failed, ports and rows, time."""
     failed = [r.domain for r in results if not r.success]
@@ -84,18 +115,35 @@ def summary_line(results, seconds: float) -> str:
 
 
 def up_cmd(
-    scale: float = typer.Option(1.0, help="Scale of the demo data generated when none is there."),
-    seed: int = typer.Option(42, help="Seed of the demo data."),
+    scale: float = typer.Option(
+        None, help="Scale of the demo data generated when the landing zone is empty (demo meshes)."
+    ),
+    seed: int = typer.Option(None, help="Seed of the demo data."),
     domain: list[str] = typer.Option(None, "--domain", "-d", help="Only these domains."),
 ) -> None:
-    """Generate data if absent, then materialise every domain in dependency order."""
+    """Materialise every domain in dependency order (a demo mesh first generates its data)."""
     from mesh_platform.orchestration.mesh_up import run_mesh
 
     paths = mesh_paths()
+    spec = load_mesh_file(paths.root)
     started = time.perf_counter()
-    if not any(paths.landing.glob("*/*")):
-        _generate(paths, scale, seed)
-    prepare_manifests(paths)
+    if not any(paths.domains.glob("*/domain.yaml")):
+        console.print(
+            f"nothing to build: {paths.domains} holds no domain yet (`mesh new domain NAME`)",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return
+    # Only a mesh that declares a generator gets data made up for it; any other's stays as landed.
+    if not any(paths.landing.glob("*/*")) and not _generate(paths, spec, scale, seed):
+        console.print(
+            f"landing zone {paths.landing} is empty: sources have delivered nothing yet",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    try:
+        prepare_manifests(paths)
+    except RuntimeError as exc:  # dbt parse refused a project: its message, not a traceback
+        console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(1) from None
     with UpProgress(console) as progress:
         results = run_mesh(
             paths, only=domain or None, on_start=progress.start, on_done=progress.done,
@@ -104,9 +152,7 @@ def up_cmd(
     # A CI log is no terminal: give the table room instead of rich's 80 columns.
     wide = console if console.is_terminal or "COLUMNS" in os.environ else Console(width=160)
     wide.print(_summary_table(results))
-    for r in results:
-        if r.error:
-            console.print(f"[red]{r.domain}[/]: {r.error}", highlight=False)
+    _print_failures(wide, results)
     console.print(summary_line(results, time.perf_counter() - started), highlight=False)
     console.print(f"runs recorded in {paths.dagster_home}; logs in {paths.home / 'logs'}")
     if not all(r.success for r in results):

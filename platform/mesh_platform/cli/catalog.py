@@ -7,8 +7,8 @@ import os
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from mesh_platform.cli.catalog_table import catalog_table
 from mesh_platform.cli.inspect import Format
 from mesh_platform.settings import mesh_paths
 
@@ -18,7 +18,6 @@ catalog_app = typer.Typer(
     help="Discover data products: owner, description, port, contract, freshness.",
     invoke_without_command=True,
 )
-_STATUS_STYLE = {"fresh": "green", "stale": "red", "never published": "yellow"}
 
 DomainOpt = typer.Option(None, "--domain", help="Only this domain's products.")
 FormatOpt = typer.Option(Format.table, "--format", help="table or json")
@@ -34,26 +33,10 @@ def _show(term: str | None, domain: str | None, fmt: Format) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps([e.as_dict() for e in entries], indent=2))
         return
-    table = Table(title="data products" + (f" matching '{term}'" if term else ""))
-    for col in ("product", "port", "owners"):
-        table.add_column(col, no_wrap=True)
-    # The description is cut to one line here: the JSON format and the UI carry all of it.
-    table.add_column("description", max_width=40, no_wrap=True, overflow="ellipsis")
-    for col in ("location", "contract", "freshness", "last update"):
-        table.add_column(col, no_wrap=True)
-    for e in entries:
-        # The version is what a consumer compares; the id is the port's name (in --format json).
-        contract = f"v{e.contract_version}" if e.contract_id else "-"
-        style = _STATUS_STYLE.get(e.freshness, "")
-        table.add_row(
-            f"{e.domain}/{e.product}", f"{e.port} v{e.version} ({e.visibility})",
-            ", ".join(e.owners), e.description, e.location, contract,
-            f"[{style}]{e.freshness}[/] (SLA {e.freshness_hours:g} h)",
-            e.last_update[:16].replace("T", " ") + " UTC" if e.last_update else "-",
-        )  # fmt: skip
     # A pipe or CI log is no terminal: give the table room instead of rich's 80 columns.
     wide = console if console.is_terminal or "COLUMNS" in os.environ else Console(width=260)
-    wide.print(table)
+    title = "data products" + (f" matching '{term}'" if term else "")
+    wide.print(catalog_table(entries, wide.width, title))
     if not entries:
         console.print("no product matches" if term or domain else "no product declared")
 

@@ -164,11 +164,13 @@ def graph_cmd(
 def pii_cmd(fmt: Format = FORMAT) -> None:
     """Where contract-classified PII flows; exit 1 if a port publishes it unmasked."""
     from mesh_platform.contracts.odcs import load_contracts
-    from mesh_platform.lineage.pii import scan
+    from mesh_platform.descriptors.loader import load_mesh
+    from mesh_platform.lineage.pii import permitted_columns, scan
 
     with _store() as (paths, store):
         contracts, _ = load_contracts(paths.contracts)
-        report = scan(store, paths, contracts)
+        domains, _ = load_mesh(paths.domains)
+        report = scan(store, paths, contracts, permitted_columns(domains))
     if fmt is Format.json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -177,7 +179,7 @@ def pii_cmd(fmt: Format = FORMAT) -> None:
                     ["port", "column", "classification", "from", "verdict"],
                     [[r.port or r.dataset, r.column, r.classification,
                       f"{r.source.contract}.{r.source.column}",
-                      f"FLAGGED: {r.reason}" if r.flagged else "masked"]
+                      f"FLAGGED: {r.reason}" if r.flagged else r.reason]
                      for r in ported])  # fmt: skip
     if report.flagged:
         err_console.print(f"[red]{len(report.flagged)} port column(s) carry unmasked PII[/]")

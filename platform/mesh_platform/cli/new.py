@@ -44,7 +44,7 @@ def domain_cmd(
         "consumer-aligned", help="source-aligned, consumer-aligned, aggregate."
     ),
 ) -> None:
-    """Create domains/NAME (descriptor, dbt project, code location) and its workspace entry."""
+    """Create domains/NAME (descriptor, defs.yaml, model folders) and its workspace entry."""
     from mesh_platform.scaffold import new_domain
     from mesh_platform.settings import project_root
 
@@ -56,17 +56,31 @@ def domain_cmd(
 def product_cmd(
     domain: str = typer.Argument(..., help="An existing domain."),
     name: str = typer.Argument(..., help="The product (and its port and dbt model)."),
-    source: str = typer.Option(..., "--from", help="The public port it reads: <domain>/<port>."),
+    source: str = typer.Option(None, "--from", help="The public port it reads: <domain>/<port>."),
+    landing: str = typer.Option(None, "--from-landing", help="Or: the landing feed it reads."),
     public: bool = typer.Option(False, "--public", help="Publish publicly, with a contract."),
     columns: str = typer.Option(None, help="Comma-separated columns to carry (default: all)."),
     freshness_hours: float = typer.Option(24, help="The freshness SLO in hours."),
     description: str = typer.Option(None, help="What the product is (else a TODO)."),
 ) -> None:
-    """Create a product reading a public port: descriptor, dbt model + .yml, contract if public."""
+    """Create a product reading a public port (or a landing feed): descriptor, dbt model + .yml."""
     from mesh_platform.scaffold import new_product
     from mesh_platform.settings import project_root
 
     root = project_root()
+    if (source is None) == (landing is None):
+        err_console.print("[red]error[/] give one of --from DOMAIN/PORT or --from-landing FEED")
+        raise typer.Exit(2)
+    if landing is not None:
+        from mesh_platform.scaffold.landing_product import new_landing_product
+
+        _run(
+            lambda: new_landing_product(
+                root, domain, name, landing, public, freshness_hours, description
+            ),
+            f"product {domain}/{name}",
+        )
+        return
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     _run(
         lambda: new_product(root, domain, name, source, public, cols, freshness_hours, description),

@@ -1,4 +1,4 @@
-"""Conformance of the mesh to its contracts: dbt columns and types, port majors with contracts."""
+"""Conformance of the mesh to its contracts: port majors, freshness, dbt columns beyond them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import yaml
 
 from mesh_platform import yamlio
 from mesh_platform.contracts.majors import Port, newest_majors, port_majors, port_of, uncovered
-from mesh_platform.contracts.odcs import SUFFIX, Contract, file_key, load_contracts
-from mesh_platform.contracts.types import normalize_type
+from mesh_platform.contracts.odcs import SUFFIX, Contract, custom_property, file_key, load_contracts
+from mesh_platform.contracts.preflight import preflight
 from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.meshfile import MeshFileError, load_mesh_file
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -29,44 +30,30 @@ def _read_model(yml: Path, model_name: str) -> tuple[int, list[Any]] | SpecError
     return SpecError(yml, "models", f"no model '{model_name}' declared")
 
 
-def check_dbt_drift(contract: Contract, dbt_model_yml: Path, model_name: str) -> list[SpecError]:
-    """Compare a contract's columns and physical types with the dbt model's declared columns.
+def check_dbt_columns(contract: Contract, dbt_model_yml: Path, model_name: str) -> list[SpecError]:
+    """Columns the domain's .yml declares for a port model that its contract does not hold.
+
+    Names, types, nullability and descriptions come from the contract when the platform renders
+    the dbt project (``mesh_platform.dbt.port_models``); a column only the .yml names would be
+    published without a promise, so it is reported here, before any run.
 
     Args:
         contract: the port's contract.
-        dbt_model_yml: the ``.yml`` beside the model's ``.sql``.
+        dbt_model_yml: a ``.yml`` declaring the model.
         model_name: the dbt model building the port.
 
     Returns:
-        One error per column missing on either side or declared with another type; each names
-        both files.
-
+        One error per such column, naming both files.
     """
     found = _read_model(dbt_model_yml, model_name)
     if isinstance(found, SpecError):
-        return [found]
+        return []  # the model is declared elsewhere, or not at all: its entry is generated
     index, columns = found
-    dbt = {c["name"]: (j, c.get("data_type")) for j, c in enumerate(columns) if "name" in c}
-    errors: list[SpecError] = []
-    for i, prop in enumerate(contract.columns):
-        where = f"schema[0].properties[{i}]"
-        if prop.name not in dbt:
-            msg = f"column '{prop.name}' is not in dbt model '{model_name}' ({dbt_model_yml})"
-            errors.append(SpecError(contract.path, where, msg))
-            continue
-        j, data_type = dbt[prop.name]
-        if not data_type:
-            msg = (
-                f"no data_type for '{prop.name}'; contract {contract.path} says {prop.physicalType}"
-            )
-            errors.append(SpecError(dbt_model_yml, f"models[{index}].columns[{j}].data_type", msg))
-        elif normalize_type(data_type) != normalize_type(prop.physicalType or ""):
-            msg = (f"{prop.physicalType} but dbt model {dbt_model_yml} declares '{prop.name}' as "
-                   f"{data_type}")  # fmt: skip
-            errors.append(SpecError(contract.path, f"{where}.physicalType", msg))
     known = {p.name for p in contract.columns}
-    for name, (j, _) in dbt.items():
-        if name not in known:
+    errors = []
+    for j, column in enumerate(columns):
+        name = column.get("name") if isinstance(column, dict) else None
+        if name and name not in known:
             msg = f"column '{name}' is not in contract {contract.path}"
             errors.append(SpecError(dbt_model_yml, f"models[{index}].columns[{j}]", msg))
     return errors
@@ -90,34 +77,30 @@ def _check_port(
     if contract.major != port.version:
         msg = f"major {contract.major} but {at}.version is {port.version}"
         errors.append(SpecError(contract.path, "version", msg))
-    if contract.port_version != port.version:
+    stated = custom_property(contract.model, "portVersion") is not None  # else it is the major
+    if stated and contract.port_version != port.version:
         msg = f"port version {contract.port_version} but {at}.version is {port.version}"
         errors.append(SpecError(contract.path, "customProperties.portVersion", msg))
     if contract.deprecation_date and contract.deprecation_date != port.deprecation_date:
         msg = f"{contract.deprecation_date} but {at}.deprecation_date is {port.deprecation_date}"
         errors.append(SpecError(contract.path, "customProperties.deprecationDate", msg))
-    hours = contract.freshness_hours
-    if hours is not None and hours != product.slos.freshness_hours:
-        msg = (
-            f"{hours:g} h but {descriptor} slos.freshness_hours is {product.slos.freshness_hours:g}"
-        )
+    hours, slo = contract.freshness_hours, product.slos.freshness_hours
+    if hours is not None and slo is not None and hours != slo:
+        msg = f"{hours:g} h but {descriptor} slos.freshness_hours is {slo:g}"
         errors.append(SpecError(contract.path, "slaProperties.freshness", msg))
     if port.producer != "dbt" or not port.model:
         return errors  # a model's predictions: their columns are checked at publish, not in dbt
     models_dir = domain.dbt_dir / "models"
     if models_dir not in ymls:  # walking the folder per port cost 0.65 s on 2,000 ports
-        ymls[models_dir] = _yml_index(models_dir)
+        ymls[models_dir] = _yml_index(models_dir) if models_dir.is_dir() else {}
     yml = ymls[models_dir].get(port.model)
-    if yml is None:
-        msg = f"no {port.model}.yml declaring the dbt model's columns under {domain.dbt_dir}"
-        return [*errors, SpecError(contract.path, "", msg)]
-    return errors + check_dbt_drift(contract, yml, port.model)
+    return errors + (check_dbt_columns(contract, yml, port.model) if yml else [])
 
 
 def check_ports(
     contracts: dict[str, Contract], domains: dict[str, Domain], *, covered: set[str] | None = None
 ) -> list[SpecError]:
-    """Check port contracts against their output port major, its descriptor and its dbt model.
+    """Check port contracts against their output port major, its descriptor and its dbt .yml.
 
     The newest major's contract is ``<port>.odcs.yaml``; an older major still published is
     ``<port>.v<major>.odcs.yaml`` with the same id.
@@ -129,7 +112,7 @@ def check_ports(
             public port majors with no contract are reported too.
 
     Returns:
-        Every drift found.
+        Every disagreement found.
 
     """
     ports = port_majors(domains)
@@ -173,7 +156,10 @@ def check_mesh_drift(repo_root: Path, domains: dict[str, Domain] | None = None) 
 
 
 def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
-    """What `mesh validate` and `mesh ci` check: descriptors, cross-checks, contracts and dbt.
+    """What `mesh validate` and `mesh ci` check, including what `mesh up` would refuse.
+
+    Descriptors, cross-checks, contracts and dbt, and ``preflight``: source naming, reads the
+    port reader refuses, contract types a port cannot hold.
 
     Returns:
         The loaded domains and every error, each naming file and field.
@@ -181,5 +167,12 @@ def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
     from mesh_platform.descriptors.loader import load_mesh
 
     root = Path(repo_root)
+    mesh_errors: list[SpecError] = []
+    try:
+        load_mesh_file(root)
+    except MeshFileError as exc:
+        mesh_errors = [SpecError(exc.file, field, msg) for field, msg in exc.problems]
     domains, errors = load_mesh(root / "domains")
-    return domains, errors + check_mesh_drift(root, domains)
+    contracts, _ = load_contracts(root / "contracts")  # their errors: check_mesh_drift's
+    drift = check_mesh_drift(root, domains)
+    return domains, mesh_errors + errors + drift + preflight(domains, contracts)

@@ -60,3 +60,39 @@ def column_type(physical: str | None, logical: str | None) -> str:
     if not physical:
         return LOGICAL_DEFAULTS.get((logical or "string").lower(), "VARCHAR")
     return normalize_type(physical)
+
+
+# DuckDB types a port can hold: they survive the Parquet export and Iceberg's type system.
+PORTABLE = {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR", "BLOB", "DATE", "TIME",
+            "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "UUID",
+            "JSON", "STRUCT", "MAP", "LIST"}  # fmt: skip
+# DuckDB types Parquet or Iceberg cannot hold, with what to cast to (HUGEINT is what sum(int)
+# gives: it reached Parquet as a floating-point number).
+NOT_PORTABLE = {"HUGEINT": "BIGINT or DECIMAL(38,0)", "UHUGEINT": "DECIMAL(38,0)",
+                "UBIGINT": "BIGINT or DECIMAL(20,0)", "INTERVAL": "BIGINT (seconds)",
+                "TIMETZ": "TIME or TIMESTAMPTZ", "TIME WITH TIME ZONE": "TIME or TIMESTAMPTZ",
+                "BIT": "BLOB or VARCHAR", "VARINT": "DECIMAL(38,0)", "BIGNUM": "DECIMAL(38,0)",
+                "UNION": "STRUCT"}  # fmt: skip
+
+
+def type_problem(text: str, port: bool = True) -> str | None:
+    """Why a contract's ``physicalType`` cannot be held, or None when it can.
+
+    Args:
+        text: the type as the contract spells it.
+        port: a public port's type (written to Parquet/Iceberg); else a landed source's (DuckDB).
+    """
+    base, params = split_type(text)
+    if base.endswith("[]"):
+        return type_problem(text.strip()[:-2], port)
+    base = base.split("(")[0]
+    if base in NOT_PORTABLE:
+        if not port:
+            return None
+        return f"{base} cannot be held by a port (Parquet/Iceberg): cast it to {NOT_PORTABLE[base]}"
+    if base not in PORTABLE:
+        return f"'{text}' is not a DuckDB type the platform knows"
+    if base == "DECIMAL" and params and params[0] > 38:
+        return f"{text}: a port holds DECIMAL up to precision 38"
+    return None

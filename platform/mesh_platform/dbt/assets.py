@@ -11,9 +11,15 @@ from dagster_dbt import DbtProject, dbt_assets
 
 from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.column_lineage import lineage_metadata
-from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
+from mesh_platform.contracts.checks import (
+    blocked_result,
+    check_result,
+    contract_check_spec,
+    load_port_contract,
+)
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
+from mesh_platform.dbt.port_inputs import inputs_first, refused_input
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.sandbox import guard_build
 from mesh_platform.dbt.translator import MeshTranslator
@@ -84,15 +90,18 @@ class DomainBuild:
                                    self.translator.get_asset_key, context.log)  # fmt: skip
         failures: list[str] = []
         pubs: dict[str, Publication] = {}
+        # Publish before yielding, each port after the same-domain ports it reads, so that a
+        # refused input is known before the port built from it could be published.
+        order = inputs_first(self.domain.name, self.translator.ports, ported)
+        outcomes = {m: self._publish(context, m, relations[m], failures, pubs, invocation.manifest)
+                    for m in order}  # fmt: skip
         for event in events:
             if isinstance(event, dg.Output):
                 model = self._model_of(context, event)
                 extra = {"dagster/row_count": counts.get(relations.get(model, ""), 0),
                          **lineage.get(model, {})}  # fmt: skip
-                if model in self.translator.ports:
-                    published, check = self._publish(
-                        context, model, relations[model], failures, pubs, invocation.manifest
-                    )
+                if model in outcomes:
+                    published, check = outcomes[model]
                     if published is not None:
                         yield event.with_metadata({**event.metadata, **extra, **published})
                     if check is not None:
@@ -148,6 +157,14 @@ class DomainBuild:
         contract = self.contracts.get(model)
         audit = audit_for(contract.model) if contract else None
         key = dg.AssetKey([self.domain.name, model])
+        unpublished = {m for m, pub in pubs.items() if pub.snapshot_id is None}
+        if refused := refused_input(self.domain.name, self.translator.ports, model, unpublished):
+            source = f"{self.domain.name}/{self.translator.ports[refused][1].name}"
+            reason = (f"{ref.relative_dir} not published: its input port {source} was refused "
+                      "by its contract in this run")  # fmt: skip
+            failures.append(reason)
+            pubs[model] = self._publication(product, port, contract, None, manifest, model, None)
+            return None, blocked_result(key, reason) if contract else None
         try:
             snap = ports.publish(
                 self.paths.lake,

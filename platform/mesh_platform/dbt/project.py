@@ -1,4 +1,4 @@
-"""A domain's dbt project: manifest prepared ahead, only when stale; per-run target folders."""
+"""A domain's prepared dbt project: rendered, its manifest parsed only when stale; run targets."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mesh_platform.dbt.render import FINGERPRINT, render_project
+from mesh_platform.descriptors.loader import Domain
+from mesh_platform.settings import MeshPaths
+
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
 
-_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*")
+_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", FINGERPRINT)  # the fingerprint covers the rest
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEEP_RUN_TARGETS = 10
 FORKED_WORKER_ENV = "MESH_FORKED_WORKER"  # set in `mesh up`'s forked workers
-PARSED_FOR = "mesh_home.txt"  # the MESH_HOME the prepared manifest was parsed with
-SANDBOXED = "\n+sandbox"  # marks a parse with the sandboxed profile (mesh_platform.dbt.sandbox)
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -29,22 +31,16 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def manifest_is_stale(project_dir: Path, check_home: bool = True) -> bool:
-    """True when the manifest is missing, older than a dbt file, or parsed for another MESH_HOME.
+def manifest_is_stale(project_dir: Path) -> bool:
+    """True when the manifest is missing or older than a file of the prepared project.
 
-    The MESH_HOME condition applies only with ``check_home``: the manifest does not depend on
-    MESH_HOME, but dbt's partial-parse state does (the profile renders it), so re-parsing for a
-    new MESH_HOME keeps each run's own parse incremental.
+    The prepared project lives under one MESH_HOME, so a manifest never serves two homes.
     """
     manifest = project_dir / "target" / "manifest.json"
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
-        return True
-    marker = project_dir / "target" / PARSED_FOR
-    home = os.environ.get("MESH_HOME", "") + SANDBOXED  # parsed with the sandboxed profile
-    return check_home and (not marker.exists() or marker.read_text() != home)
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
 
 
-def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = True) -> bool:
+def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
     """Run `dbt parse` when the manifest is stale, so code locations load without parsing.
 
     dbt runs in this process (dbtRunner): its ~4 s of imports are paid once however many
@@ -59,10 +55,9 @@ def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = 
     """
     if not force and not manifest_is_stale(project_dir):
         return False
-    from mesh_platform.dbt.sandbox import sandboxed_profiles_dir  # the profile runs use
-
-    profiles = sandboxed_profiles_dir(project_dir)  # same profile as the runs: partial parse holds
-    args = ["parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(profiles)]
+    # The rendered profile (with the sandbox plugin) is the one runs use: partial parse holds.
+    args = ["parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir",
+            str(project_dir)]  # fmt: skip
     if os.environ.get(FORKED_WORKER_ENV):
         dbt = Path(sys.executable).with_name("dbt")
         proc = subprocess.run([str(dbt), *args], capture_output=True, text=True, cwd=project_dir)
@@ -74,18 +69,26 @@ def prepare_manifest(project_dir: Path, force: bool = False, check_home: bool = 
         result = dbtRunner().invoke(args)
         if not result.success:
             raise RuntimeError(f"dbt parse failed in {project_dir}: {result.exception}")
-    (project_dir / "target" / PARSED_FOR).write_text(os.environ.get("MESH_HOME", "") + SANDBOXED)
     return True
 
 
-def domain_dbt_project(project_dir: Path) -> DbtProject:
-    """The DbtProject of a domain, with its manifest prepared when stale."""
+def prepare_domain(domain: Domain, paths: MeshPaths, parse: bool = True) -> Path:
+    """Render the domain's prepared project under MESH_HOME and parse it when stale.
+
+    Returns:
+        The prepared project folder.
+    """
+    project_dir = render_project(domain, paths.contracts, paths.home)
+    if parse:
+        prepare_manifest(project_dir)
+    return project_dir
+
+
+def domain_dbt_project(domain: Domain, paths: MeshPaths) -> DbtProject:
+    """The DbtProject of a domain: its prepared project, the manifest parsed when stale."""
     from dagster_dbt import DbtProject
 
-    project_dir = Path(project_dir).resolve()
-    # Code locations and run workers only need a manifest that matches the dbt files; `mesh
-    # prepare` (run ahead by `mesh up` and `mesh ui`) also refreshes it for the current MESH_HOME.
-    prepare_manifest(project_dir, check_home=False)
+    project_dir = prepare_domain(domain, paths)
     return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
 
 

@@ -4,7 +4,10 @@ Defence in depth behind ``mesh_platform.access.rules``: the static check reads t
 holds at run time whatever SQL a macro generates. DuckDB accepts ``allowed_directories`` only
 while external access is on, and once it is off nobody can change it; dbt-duckdb applies profile
 ``settings`` on every cursor (the second cursor's SET then fails), so the platform sets both
-once per database connection from a dbt-duckdb plugin, added to a per-run copy of the profile.
+once per database connection from a dbt-duckdb plugin that the rendered profile loads
+(``mesh_platform.dbt.render``). The profile is the same for every run, and `dbt parse` reads it
+too: dbt hashes the profile into its partial-parse state, so the folders a run may read reach the
+plugin through ``MESH_DUCKDB_ALLOWED``, not through the profile.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from mesh_platform.access.rules import AccessDenied, allowed_directories, enforce
 
 if TYPE_CHECKING:
@@ -24,36 +25,8 @@ if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
     from mesh_platform.settings import MeshPaths
 
-PLUGIN_MODULE = "mesh_platform.dbt.sandbox_plugin"
-PROFILES = "profiles.yml"
 ALLOWED_ENV = "MESH_DUCKDB_ALLOWED"  # JSON list of folders the dbt run may read
 SANDBOX_ENV = "MESH_DUCKDB_SANDBOX"  # "off" leaves DuckDB unsandboxed (the static check stays)
-
-
-def sandboxed_profiles_dir(project_dir: Path) -> Path:
-    """The project's profile plus the sandbox plugin, in ``target/sandbox/``; returns the folder.
-
-    The copy is the same for every run, and `dbt parse` reads it too: dbt hashes the profile
-    (plugins included) into its partial-parse state, and a per-run profile made every run
-    re-parse its whole project (seen: "Unable to do partial parsing because profile has
-    changed"). The directories a run may read therefore reach the plugin through
-    ``MESH_DUCKDB_ALLOWED``, not through the profile.
-    """
-    project_dir = Path(project_dir)
-    profiles = yaml.safe_load((project_dir / PROFILES).read_text(encoding="utf-8"))
-    for profile in profiles.values():
-        if not isinstance(profile, dict):
-            continue  # e.g. a top-level `config:` block
-        for output in (profile.get("outputs") or {}).values():
-            plugins = [p for p in output.get("plugins") or [] if p.get("module") != PLUGIN_MODULE]
-            output["plugins"] = [*plugins, {"module": PLUGIN_MODULE}]
-    folder = project_dir / "target" / "sandbox"
-    folder.mkdir(parents=True, exist_ok=True)
-    text = "# Written by mesh_platform.dbt.sandbox from ../../profiles.yml\n"
-    text += yaml.safe_dump(profiles, sort_keys=False)
-    if not (folder / PROFILES).exists() or (folder / PROFILES).read_text() != text:
-        (folder / PROFILES).write_text(text, encoding="utf-8")
-    return folder
 
 
 def allowed_spellings(allowed: list[Path], home: Path) -> list[str]:
@@ -67,7 +40,7 @@ def allowed_spellings(allowed: list[Path], home: Path) -> list[str]:
 
 
 def guard_build(domain: Domain, project: DbtProject, paths: MeshPaths, target: Path) -> Path:
-    """Refuse a build whose project reads what it may not; return the sandboxed profiles folder.
+    """Refuse a build whose project reads what it may not; return the profiles folder to use.
 
     Raises:
         dagster.Failure: naming the consumer, each refused port or warehouse, and why.
@@ -84,4 +57,4 @@ def guard_build(domain: Domain, project: DbtProject, paths: MeshPaths, target: P
     else:  # the run's own process: the dbt subprocess it starts next inherits it
         dirs = allowed_spellings(allowed_directories(domain, paths.lake), paths.home)
         os.environ[ALLOWED_ENV] = json.dumps(dirs)
-    return sandboxed_profiles_dir(project.project_dir)
+    return Path(project.project_dir)  # its rendered profile loads the sandbox plugin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,16 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from mesh_platform.catalog.metadata import CODE_REFERENCES_KEY, port_attributes
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.contracts.odcs import Contract
+from mesh_platform.dbt.sources import LANDING_META, LANDING_SOURCE, PORT_META, VERSION_META
+from mesh_platform.dbt.sources import port_meta as _source_meta
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import Domain, load_domain
 from mesh_platform.descriptors.models import OutputPort, ProductSpec
 from mesh_platform.ingest.assets import raw_key
 
-PORT_META_KEY = "mesh_port"  # source meta: "<domain>/<product>" of the producer's output port
-PORT_VERSION_META_KEY = "mesh_port_version"  # source meta: the major read (default 1)
-RAW_SOURCE = "raw"  # tables loaded by the ingestion boundary (raw.<entity>)
+PORT_META_KEY = PORT_META  # source meta: "<domain>/<product>" of the producer's output port
+PORT_VERSION_META_KEY = VERSION_META  # source meta: the major read (default 1)
+RAW_SOURCE = LANDING_SOURCE  # tables loaded by the ingestion boundary (raw.<entity>)
 
 
 def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
@@ -34,14 +37,12 @@ def port_models(domain: Domain) -> dict[str, tuple[ProductSpec, OutputPort]]:
 
 def source_port(props: Mapping[str, Any]) -> str | None:
     """The 'domain/product' port a dbt source reads, if it is a port and not a landing file."""
-    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
-    return meta.get(PORT_META_KEY)
+    return _source_meta(props).get(PORT_META_KEY)
 
 
 def source_port_version(props: Mapping[str, Any]) -> int:
     """The major of the port a dbt source reads (meta mesh_port_version, default 1)."""
-    meta = {**props.get("source_meta", {}), **props.get("meta", {})}
-    return int(meta.get(PORT_VERSION_META_KEY, 1))
+    return int(_source_meta(props).get(PORT_VERSION_META_KEY, 1))
 
 
 class MeshTranslator(DagsterDbtTranslator):
@@ -91,12 +92,15 @@ class MeshTranslator(DagsterDbtTranslator):
             port = source_port(dbt_resource_props)
             if port:
                 return self.port_source_key(port, source_port_version(dbt_resource_props))
+            landing = _source_meta(dbt_resource_props).get(LANDING_META)
+            if landing:
+                return raw_key(self.domain.name, landing)
             if dbt_resource_props["source_name"] == RAW_SOURCE:
                 return raw_key(self.domain.name, dbt_resource_props["name"])
             raise ValueError(
                 f"dbt source {dbt_resource_props['source_name']}.{dbt_resource_props['name']} in "
-                f"{self.domain.name}: read landed data through the '{RAW_SOURCE}' source "
-                f"(ingestion) or another domain's port (meta.{PORT_META_KEY})"
+                f"{self.domain.name}: declare what it reads in input_ports (kind: landing, with "
+                f"dbt_source for a source not named '{RAW_SOURCE}'; or kind: port)"
             )
         return dg.AssetKey([self.domain.name, dbt_resource_props["name"]])
 
@@ -126,6 +130,9 @@ class MeshTranslator(DagsterDbtTranslator):
     ) -> dg.AssetSpec:
         """Dbt's spec plus, for output ports, what a consumer needs (catalog.metadata)."""
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if project is not None and CODE_REFERENCES_KEY in spec.metadata:
+            refs = _in_checkout(spec.metadata[CODE_REFERENCES_KEY], project, self.domain.dbt_dir)
+            spec = spec.replace_attributes(metadata={**spec.metadata, CODE_REFERENCES_KEY: refs})
         model = manifest.get("nodes", {}).get(unique_id, {}).get("name", "")
         found = self.ports.get(model)
         if not found:
@@ -139,3 +146,21 @@ class MeshTranslator(DagsterDbtTranslator):
             metadata=metadata, tags={**spec.tags, **attrs.tags},
             kinds={*spec.kinds, *attrs.kinds}, freshness_policy=attrs.freshness_policy,
         )  # fmt: skip
+
+
+def _in_checkout(refs: Any, project: DbtProject, dbt_dir: Path) -> Any:
+    """Code references to the team's own files, not their copies in the prepared project."""
+    prepared = str(Path(project.project_dir).resolve())
+    out = []
+    for ref in refs.code_references:
+        path = getattr(ref, "file_path", "")
+        own = dbt_dir / Path(path).relative_to(prepared) if path.startswith(prepared) else None
+        if own is not None and own.exists():  # a generated file has no original: keep the copy
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dg.BetaWarning)
+                ref = dg.LocalFileCodeReference(file_path=str(own), line_number=ref.line_number,
+                                                label=ref.label)  # fmt: skip
+        out.append(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.CodeReferencesMetadataValue(code_references=out)

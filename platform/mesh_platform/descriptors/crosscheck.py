@@ -44,6 +44,25 @@ def _read_problem(
     return None
 
 
+def _check_source_names(domain: Domain) -> list[SpecError]:
+    """A landing input's dbt source may not share its name with a domain whose ports it reads.
+
+    The platform generates a dbt source per producer domain and one per landing source name; a
+    shared name would put landed tables and ports in one source (``mesh_platform.dbt.sources``).
+    """
+    producers = {i.domain for p in domain.products.values() for i in p.input_ports
+                 if i.kind == "port"}  # fmt: skip
+    errors = []
+    for product in domain.products.values():
+        path = domain.path / "products" / f"{product.name}.yaml"
+        for i, inp in enumerate(product.input_ports):
+            if inp.kind == "landing" and (inp.dbt_source or "raw") in producers:
+                msg = (f"dbt source '{inp.dbt_source or 'raw'}' is also the domain whose ports "
+                       f"{domain.name} reads: name the landing source otherwise")  # fmt: skip
+                errors.append(SpecError(path, f"input_ports[{i}].dbt_source", msg))
+    return errors
+
+
 def _check_inputs(
     domain: Domain, ports: dict[str, dict[int, OutputPort]], today: date
 ) -> list[SpecError]:
@@ -148,6 +167,7 @@ def check_mesh(domains: dict[str, Domain], today: date | None = None) -> list[Sp
         errors += _check_port_owners(domain)
         errors += _check_models(domain)
         errors += _check_source_contracts(domain)
+        errors += _check_source_names(domain)
     try:
         domain_order(domains)
     except CycleError as exc:

@@ -128,7 +128,8 @@ def load_mesh(domains_dir: Path) -> tuple[dict[str, Domain], list[SpecError]]:
 
     errors: list[SpecError] = []
     domains: dict[str, Domain] = {}
-    for path in sorted(p for p in Path(domains_dir).iterdir() if (p / "domain.yaml").exists()):
+    # A new mesh may have no domains/ folder yet: that is a mesh of no domains, not an error.
+    for path in sorted(p for p in Path(domains_dir).glob("*") if (p / "domain.yaml").exists()):
         try:
             domain = load_domain(path, errors)
         except SpecErrors:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+LANDING_SOURCE = "raw"  # default dbt source of landed tables (ingestion writes schema raw)
 # An owner is a Dagster team (team:<name>) or an e-mail address, as Dagster's owners field accepts.
 OWNER_PATTERN = re.compile(r"^(team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+\.[a-z]{2,})$")
 
@@ -48,14 +49,26 @@ class InputPort(_Strict):
         default=None, pattern=r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$", description="port: domain/name"
     )
     version: int = Field(default=1, ge=1, description="port: major version read")
+    dbt_source: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="landing: the dbt source the SQL reads it through (default 'raw')",
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> InputPort:
         if self.kind == "landing" and not self.location:
             raise ValueError("a landing input port needs 'location'")
+        if self.kind == "port" and self.dbt_source:
+            raise ValueError("'dbt_source' names a landing input's source; a port's is its domain")
         if self.kind == "port" and not self.product:
             raise ValueError("a port input needs 'product' as <domain>/<product>")
         return self
+
+    @property
+    def source_name(self) -> str:
+        """The dbt source the SQL reads a landing input through (``raw`` unless declared)."""
+        return self.dbt_source or LANDING_SOURCE
 
     @property
     def domain(self) -> str | None:
@@ -124,9 +137,15 @@ class ModelSpec(_Strict):
 
 
 class Slos(_Strict):
-    """Service-level objectives of a product."""
+    """Service-level objectives of a product.
 
-    freshness_hours: float = Field(gt=0)
+    A port with a contract promises its freshness there (ODCS ``slaProperties``); the descriptor
+    states it only for a product with a port that has no contract.
+    """
+
+    freshness_hours: float | None = Field(
+        default=None, gt=0, description="for ports without a contract (else the contract's SLA)"
+    )
     availability: float | None = Field(default=None, gt=0, le=100)
 
 
@@ -154,7 +173,7 @@ class ProductSpec(_Strict):
     tags: list[str] = Field(default_factory=list)
     input_ports: list[InputPort] = Field(min_length=1)
     output_ports: list[OutputPort] = Field(min_length=1)
-    slos: Slos
+    slos: Slos = Field(default_factory=Slos)
     model: ModelSpec | None = Field(default=None, description="ML products: the model to train")
     pii_purpose: PiiPurpose | None = Field(default=None, description="publish these PII unmasked")
 

@@ -12,6 +12,7 @@ import yaml
 
 from mesh_platform import yamlio
 from mesh_platform.contracts.odcs import Contract, load_contracts
+from mesh_platform.dbt.sources import port_reads
 from mesh_platform.descriptors.errors import SpecError
 from mesh_platform.descriptors.loader import Domain, load_mesh
 from mesh_platform.settings import MeshPaths
@@ -104,7 +105,7 @@ class MeshContext:
         )
         ctx = cls(paths, domains, spec_errors, contracts, contract_errors, domain)
         for name, dom in domains.items():
-            sources = ctx.port_sources[name] = {}
+            sources = ctx.port_sources[name] = port_reads(dom)  # generated from input_ports
             ctx.dbt_models[name] = _dbt_docs(dom.dbt_dir / "models", ctx.dbt_errors, sources)
         return ctx
 
@@ -184,6 +185,23 @@ class MeshContext:
     def judged(self, domain: str) -> bool:
         """True when this run judges ``domain``."""
         return self.domain_filter is None or domain == self.domain_filter
+
+    def freshness(self, domain: Domain, product: ProductSpec) -> tuple[float | None, str, str]:
+        """A product's tightest freshness promise: (hours, file, field) where it is written.
+
+        Contracted ports promise theirs in the contract; the descriptor's slos.freshness_hours
+        covers a product whose ports have none.
+        """
+        found: list[tuple[float | None, str, str]] = []
+        for port in product.output_ports:
+            contract = self.port_contract(domain.name, port.name, port.version)
+            if contract is not None and contract.freshness_hours is not None:
+                found.append((contract.freshness_hours, self.rel(contract.path),
+                              "slaProperties.freshness"))  # fmt: skip
+        own = (product.slos.freshness_hours, self.product_file(domain, product.name),
+               "slos.freshness_hours")  # fmt: skip
+        return min((f for f in [*found, own] if f[0] is not None), default=own,
+                   key=lambda f: f[0] or 0.0)  # fmt: skip
 
     def port_contract(self, domain: str, port: str, major: int) -> Contract | None:
         """The contract of one port major: the newest's file or the older ``@v<major>`` one."""

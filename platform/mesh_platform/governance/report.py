@@ -51,9 +51,9 @@ def _pii(ctx: MeshContext) -> tuple[list[dict[str, Any]], str]:
     """Columns holding PII: traced through lineage when logged, else as contracts classify."""
     store = ctx.runtime.lineage_store
     if store is not None:
-        from mesh_platform.lineage.pii import scan
+        from mesh_platform.lineage.pii import permitted_columns, scan
 
-        report = scan(store, ctx.paths, ctx.contracts)
+        report = scan(store, ctx.paths, ctx.contracts, permitted_columns(ctx.domains))
         rows = [{"source": f"{r.source.contract}.{r.source.column}",
                  "dataset": short_name(r.dataset), "column": r.column,
                  "classification": r.classification or "", "flagged": r.flagged,

@@ -14,6 +14,7 @@ from mesh_platform.ingest.loader import FileResult, ensure_tables, ingest_file
 from mesh_platform.ingest.shape import load_source_shape
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ingest_events import ingestion_events
+from mesh_platform.lineage.naming import ingest_asset_name
 from mesh_platform.settings import MeshPaths
 
 
@@ -84,7 +85,7 @@ def landing_key(domain: str, entity: str) -> dg.AssetKey:
 
 def raw_key(domain: str, entity: str) -> dg.AssetKey:
     """Asset key of the ingested, contract-checked table raw.<entity>."""
-    return dg.AssetKey([domain, f"raw_{entity}"])
+    return dg.AssetKey([domain, ingest_asset_name(entity)])
 
 
 def _ingest_files(paths: MeshPaths, domain: str, shape, files: list[Path], log) -> list[FileResult]:

@@ -6,7 +6,13 @@ from typing import Any
 
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
-from mesh_platform.lineage.naming import job_namespace, landing_dataset, table_dataset
+from mesh_platform.lineage.naming import (
+    ingest_asset_name,
+    job_name,
+    job_namespace,
+    landing_dataset,
+    table_dataset,
+)
 from mesh_platform.settings import MeshPaths
 
 
@@ -16,7 +22,7 @@ def ingestion_events(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """START and COMPLETE of one ingestion asset execution, with column lineage from the files."""
     landing = landing_dataset(paths, location)
-    job = (job_namespace(run.domain), f"{run.domain}.raw_{entity}")
+    job = (job_namespace(run.domain), job_name([run.domain, ingest_asset_name(entity)]))
     run_id = new_run_id()
     events = []
     for kind, time in (("START", started), ("COMPLETE", now())):

@@ -52,6 +52,14 @@ def job_namespace(domain: str) -> str:
     return f"mesh.{domain}"
 
 
+def ingest_asset_name(entity: str) -> str:
+    """Name of the asset that ingests a landing feed into ``raw.<entity>``: ``raw_<entity>``.
+
+    A feed already named ``raw_...`` keeps its name: the prefix says "ingested", once.
+    """
+    return entity if entity.startswith("raw_") else f"raw_{entity}"
+
+
 def job_name(asset_path: list[str]) -> str:
     """Job name of an asset's execution: its key joined with dots (``sales.order_lines``)."""
     return ".".join(asset_path)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mesh_platform.access.masking import PII, pii_verdict
 from mesh_platform.contracts.odcs import Contract
+from mesh_platform.descriptors.loader import Domain
 from mesh_platform.lineage.naming import landing_dataset, port_dataset, table_dataset
 from mesh_platform.lineage.queries import downstream, node_id
 from mesh_platform.lineage.store import LineageStore
 from mesh_platform.settings import MeshPaths
-
-PII, MASKED = "pii", "pii-masked"
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class PiiReport:
 
     @property
     def flagged(self) -> list[PiiReach]:
-        """Port columns derived from PII that their contract does not classify pii-masked."""
+        """Port columns derived from PII that reach consumers unmasked, for no approved purpose."""
         return [r for r in self.reached if r.flagged]
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,7 +96,23 @@ def _paths_from(root: str, edges: list[tuple[str, str]]) -> dict[str, list[str]]
     return found
 
 
-def _verdict(port: tuple[str, Contract] | None, dataset: str, column: str) -> dict[str, Any]:
+def permitted_columns(domains: Mapping[str, Domain]) -> dict[str, set[str]]:
+    """Columns each port may publish unmasked (its product's ``pii_purpose``), by contract key."""
+    return {
+        f"{domain.name}/{port.name}": set(product.pii_purpose.columns)
+        for domain in domains.values()
+        for product in domain.products.values()
+        if product.pii_purpose
+        for port in product.output_ports
+    }
+
+
+def _verdict(
+    port: tuple[str, Contract] | None,
+    dataset: str,
+    column: str,
+    permitted: Mapping[str, Collection[str]],
+) -> dict[str, Any]:
     if port is None:
         if "/lake/" in dataset and dataset.startswith("file:"):
             return {"flagged": True, "reason": "published in a port without a contract"}
@@ -103,19 +120,29 @@ def _verdict(port: tuple[str, Contract] | None, dataset: str, column: str) -> di
     key, contract = port
     cls = next((c.classification for c in contract.columns
                 if (c.name or "").lower() == column.lower()), None)  # fmt: skip
-    if cls == MASKED:
-        return {"port": key, "classification": cls}
-    reason = f"classified {cls!r}, not {MASKED!r}" if cls else "column not in the port's contract"
-    return {"port": key, "classification": cls, "flagged": True, "reason": reason}
+    # The same verdict masking at publish and governance give: one answer everywhere.
+    verdict = pii_verdict(cls, column, permitted.get(key.split("@")[0], ()))
+    return {
+        "port": key,
+        "classification": cls,
+        "flagged": verdict.flagged,
+        "reason": verdict.reason,
+    }
 
 
-def scan(store: LineageStore, paths: MeshPaths, contracts: dict[str, Contract]) -> PiiReport:
+def scan(
+    store: LineageStore,
+    paths: MeshPaths,
+    contracts: dict[str, Contract],
+    permitted: Mapping[str, Collection[str]] | None = None,
+) -> PiiReport:
     """Trace every PII column downstream and judge every port column it reaches.
 
     Args:
         store: a synced lineage store.
         paths: the mesh (dataset names depend on MESH_HOME).
         contracts: port and source contracts by key, as ``load_contracts`` returns them.
+        permitted: columns a port may publish unmasked, as ``permitted_columns`` returns them.
 
     Returns:
         The sources, each column they reach with its path, and the flagged port columns.
@@ -123,14 +150,16 @@ def scan(store: LineageStore, paths: MeshPaths, contracts: dict[str, Contract]) 
     ports = {ds: (key, c) for key, c in contracts.items() if not c.is_source
              for ds in contract_datasets(paths, c)}  # fmt: skip
     report = PiiReport(sources=pii_sources(paths, contracts))
+    allowed = permitted or {}
     seeds = {node_id(s.dataset, s.column) for s in report.sources}
     seen: set[tuple[str, str, str]] = set()  # (contract, its column, node) reported already
     for source in report.sources:
         root = node_id(source.dataset, source.column)
-        if source.dataset in ports:  # PII classified as such in a port is itself a breach
-            reason = "classified 'pii' in a port's contract"
-            report.reached.append(PiiReach(source, source.dataset, source.column, [root],
-                                           source.contract, PII, True, reason))  # fmt: skip
+        if source.dataset in ports:  # PII in a port's contract: hashed at publish, or permitted
+            verdict = _verdict(ports[source.dataset], source.dataset, source.column, allowed)
+            report.reached.append(
+                PiiReach(source, source.dataset, source.column, [root], **verdict)
+            )
         graph = downstream(store, source.dataset, column=source.column)
         routes = _paths_from(root, [(e.source, e.target) for e in graph.edges])
         for node in graph.nodes:
@@ -140,7 +169,7 @@ def scan(store: LineageStore, paths: MeshPaths, contracts: dict[str, Contract]) 
             if node.id in seeds or node.column is None or key in seen:
                 continue
             seen.add(key)
-            verdict = _verdict(ports.get(node.dataset), node.dataset, node.column)
+            verdict = _verdict(ports.get(node.dataset), node.dataset, node.column, allowed)
             report.reached.append(
                 PiiReach(source, node.dataset, node.column, routes.get(node.id, []), **verdict)
             )

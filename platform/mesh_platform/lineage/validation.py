@@ -22,12 +22,18 @@ def spec_dir() -> Path:
     return Path(override) if override else project_root().parent / "shared" / "openlineage-spec"
 
 
-@lru_cache(maxsize=1)
 def _registry() -> tuple[Registry, str]:
+    return _registry_at(spec_dir())
+
+
+@lru_cache(maxsize=4)
+def _registry_at(spec: Path) -> tuple[Registry, str]:
     """Every schema registered under its ``$id``: core, facets, registry, and ours."""
-    files = [*spec_dir().rglob("*.json"), *OWN_SCHEMAS.glob("*.json")]
-    if not (spec_dir() / "OpenLineage.json").exists():
-        raise FileNotFoundError(f"OpenLineage spec not found at {spec_dir()}")
+    if not (spec / "OpenLineage.json").exists():
+        raise FileNotFoundError(
+            f"OpenLineage spec not found at {spec}: set OPENLINEAGE_SPEC_DIR to its spec/ folder"
+        )
+    files = [*spec.rglob("*.json"), *OWN_SCHEMAS.glob("*.json")]
     registry: Registry = Registry()
     core_id = ""
     for path in files:

@@ -83,8 +83,7 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     """Build a domain's Dagster Definitions from its folder.
 
     Args:
-        domain_path: the domain folder, or any file in it (a domain's definitions.py passes
-            ``__file__``).
+        domain_path: the domain folder, or any file in it.
 
     Returns:
         Definitions with the domain's dbt assets (ports published inside their step) and its
@@ -94,7 +93,7 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     path = Path(domain_path).resolve()
     domain = load_domain(path if path.is_dir() else path.parent)
     paths = mesh_paths()
-    project = domain_dbt_project(domain.dbt_dir)
+    project = domain_dbt_project(domain, paths)
     ingest_assets, jobs, sensors = _ingestion(domain, paths)
     ml_assets, ml_jobs, ml_sensors = _ml(domain, paths)
     defs = dg.Definitions(

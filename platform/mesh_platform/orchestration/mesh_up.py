@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh_platform.orchestration.run_events import StepEvent, emit, listener, set_queue
+from mesh_platform.orchestration.run_summary import (
+    FailedCheck,
+    exception_message,
+    failed_checks,
+    root_message,
+)
 from mesh_platform.settings import MeshPaths
 
 # The run's events still go to the instance (and the UI) in full; only the console stays readable.
@@ -36,6 +42,7 @@ class DomainResult:
     quarantined: int = 0  # rows of this run's landed files kept in quarantine, with the reason
     rejected_files: int = 0  # landed files that could not be read at all (moved aside)
     error: str | None = None
+    failed_checks: list[FailedCheck] = field(default_factory=list)
 
 
 def ensure_instance(paths: MeshPaths) -> None:
@@ -52,13 +59,6 @@ def ensure_instance(paths: MeshPaths) -> None:
         instance.get_runs(limit=1)  # touches run storage: created and migrated now
 
 
-def _root_message(error) -> str:
-    """The innermost cause of a Dagster step error: what actually went wrong."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
 def _summarise(domain: str, result, seconds: float) -> DomainResult:
     out = DomainResult(domain, result.run_id, result.success, round(seconds, 1))
     for event in result.get_asset_materialization_events():
@@ -70,14 +70,12 @@ def _summarise(domain: str, result, seconds: float) -> DomainResult:
         out.quarantined += int(meta["mesh/quarantined"].value) if "mesh/quarantined" in meta else 0
         if "mesh/rejected_files" in meta:
             out.rejected_files += int(meta["mesh/rejected_files"].value)
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.passed:
-            out.checks_passed += 1
-        else:
-            out.checks_failed += 1
+    out.failed_checks = failed_checks(result)
+    out.checks_failed = len(out.failed_checks)
+    out.checks_passed = len(result.get_asset_check_evaluations()) - out.checks_failed
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        out.error = _root_message(failures[0].step_failure_data.error) if failures else "failed"
+        out.error = root_message(failures[0].step_failure_data.error) if failures else "failed"
     return out
 
 
@@ -227,7 +225,10 @@ def run_mesh(
                 finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 relay()
                 for future in finished:
-                    running.pop(future)
-                    finish(future.result())
+                    name = running.pop(future)
+                    try:
+                        finish(future.result())
+                    except Exception as exc:  # noqa: BLE001 - reported as the domain's failure
+                        finish(DomainResult(name, "-", False, 0.0, error=exception_message(exc)))
     relay()
     return results

@@ -1,4 +1,7 @@
-"""Scaffold a domain: descriptor, dbt project and profile, code location, workspace entry."""
+"""Scaffold a domain: descriptor, component declaration, model folders, workspace entry.
+
+The dbt project file, profile and code location are the platform's (rendered per domain).
+"""
 
 from __future__ import annotations
 
@@ -94,9 +97,7 @@ def new_domain(
     }  # fmt: skip
     files = {
         folder / "domain.yaml": render("domain/domain.yaml.j2", **values),
-        folder / "definitions.py": render("domain/definitions.py.j2", **values),
-        folder / "dbt" / "dbt_project.yml": render("domain/dbt_project.yml.j2", **values),
-        folder / "dbt" / "profiles.yml": render("domain/profiles.yml.j2", **values),
+        folder / "defs.yaml": render("domain/defs.yaml.j2", **values),
         folder / "dbt" / "models" / "staging" / ".gitkeep": "",
         folder / "dbt" / "models" / "marts" / ".gitkeep": "",
     }

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mesh_platform.contracts.odcs import Contract, load_contract
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import Domain, load_mesh
@@ -83,32 +81,6 @@ def _number(value: float) -> int | float:
     return int(value) if value == int(value) else value
 
 
-def _port_source(models: Path, up: Upstream) -> tuple[Path, str]:
-    """The domain's sources file for the producer, with this port added (file, text)."""
-    path = models / "staging" / f"_{up.domain}__sources.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    data = data or {"version": 2, "sources": []}
-    sources = data.setdefault("sources", [])
-    source = next((s for s in sources if s.get("name") == up.domain), None)
-    if source is None:
-        desc = f"Output ports of the {up.domain} domain (read as published Parquet snapshots)."
-        source = {"name": up.domain, "description": desc, "tables": []}
-        sources.append(source)
-    tables = source.setdefault("tables", [])
-    if not any(t.get("name") == up.port for t in tables):
-        meta: dict[str, Any] = {
-            "mesh_port": up.product,
-            "external_location": (
-                f"read_parquet('lake/{up.domain}/{up.port}/v{up.version}/current/*.parquet')"
-            ),
-        }
-        if up.version != 1:
-            meta["mesh_port_version"] = up.version
-        desc = f"{up.product} v{up.version}, current snapshot."
-        tables.append({"name": up.port, "description": desc, "meta": meta})
-    return path, yaml.safe_dump(data, sort_keys=False, width=100)
-
-
 def _staging(models: Path, domain: str, up: Upstream, columns: list) -> dict[Path, str]:
     """Files of the staging model that reads another domain's port (none if it exists)."""
     model = f"stg_{up.domain}__{up.port}"
@@ -117,11 +89,9 @@ def _staging(models: Path, domain: str, up: Upstream, columns: list) -> dict[Pat
         return {}
     values = {"model": model, "product": up.product, "domain": domain, "columns": columns,
               "source_name": up.domain, "table": up.port}  # fmt: skip
-    source_file, source_text = _port_source(models, up)
-    return {
+    return {  # the port's dbt source is generated from the descriptor's input_ports
         sql: render("product/staging.sql.j2", **values),
         sql.with_suffix(".yml"): render("product/staging.yml.j2", **values),
-        source_file: source_text,
     }
 
 
@@ -186,7 +156,5 @@ def new_product(
         files[contract] = render("product/contract.odcs.yaml.j2", **values)
     write_all(files, root)  # refuses before writing anything when one exists
     extra = {} if same else _staging(models, domain, up, _columns(up, None))
-    for path, text in extra.items():  # the sources file may be updated in place
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_all(extra, root)
     return [p.relative_to(root) for p in [*files, *extra]]

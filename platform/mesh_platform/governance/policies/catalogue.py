@@ -5,7 +5,7 @@ Kept small on purpose: each answers a rule real domain teams set for themselves.
 | use | params | a product fails when |
 |---|---|---|
 | min_tier | tier: bronze/silver/gold | its tier is below ``tier`` |
-| max_freshness_hours | hours: number | its slos.freshness_hours is above ``hours`` |
+| max_freshness_hours | hours: number | its freshness (contract, else slos) is above ``hours`` |
 | require_availability_slo | min: percent (optional) | no availability, or below min |
 | required_tags | tags: [names] | it lacks one of ``tags`` |
 """
@@ -17,15 +17,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mesh_platform.descriptors.loader import _field_path
+from mesh_platform.descriptors.loader import Domain, _field_path
 from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.domain_config import FEDERATION, AddedPolicy
 from mesh_platform.governance.model import Finding, Policy, Severity
 
 TIERS = ("bronze", "silver", "gold")
-# (field, message, fix) when a product breaks the rule, else None.
-Rule = Callable[[ProductSpec, Any], tuple[str, str, str] | None]
+# (file or None for the product's descriptor, field, message, fix) when a product breaks the rule.
+Broken = tuple[str | None, str, str, str] | None
+Rule = Callable[[MeshContext, Domain, ProductSpec, Any], Broken]
 
 
 class _Params(BaseModel):
@@ -56,33 +57,37 @@ class RequiredTags(_Params):
     tags: list[str] = Field(min_length=1)
 
 
-def _min_tier(p: ProductSpec, params: MinTier) -> tuple[str, str, str] | None:
+def _min_tier(ctx: MeshContext, dom: Domain, p: ProductSpec, params: MinTier) -> Broken:
     if TIERS.index(p.tier) >= TIERS.index(params.tier):
         return None
     return (
+        None,
         "tier",
         f"tier {p.tier} is below this domain's minimum {params.tier}",
         (f"raise the product to {params.tier} (its SLOs and checks with it)"),
     )
 
 
-def _max_freshness(p: ProductSpec, params: MaxFreshness) -> tuple[str, str, str] | None:
-    hours = p.slos.freshness_hours
-    if hours <= params.hours:
+def _max_freshness(ctx: MeshContext, dom: Domain, p: ProductSpec, params: MaxFreshness) -> Broken:
+    hours, file, field = ctx.freshness(dom, p)
+    if hours is None or hours <= params.hours:
         return None
     return (
-        "slos.freshness_hours",
+        file,
+        field,
         f"{hours:g} h is above this domain's maximum {params.hours:g} h",
         (f"refresh at least every {params.hours:g} h and declare it"),
     )
 
 
-def _availability(p: ProductSpec, params: Availability) -> tuple[str, str, str] | None:
+def _availability(ctx: MeshContext, dom: Domain, p: ProductSpec, params: Availability) -> Broken:
     have = p.slos.availability
     if have is None:
-        return "slos.availability", "no availability SLO declared", "declare slos.availability (%)"
+        fix = "declare slos.availability (%)"
+        return None, "slos.availability", "no availability SLO declared", fix
     if params.min is not None and have < params.min:
         return (
+            None,
             "slos.availability",
             f"availability {have:g}% is below the domain's {params.min:g}%",
             (f"commit to at least {params.min:g}%"),
@@ -90,11 +95,11 @@ def _availability(p: ProductSpec, params: Availability) -> tuple[str, str, str] 
     return None
 
 
-def _tags(p: ProductSpec, params: RequiredTags) -> tuple[str, str, str] | None:
+def _tags(ctx: MeshContext, dom: Domain, p: ProductSpec, params: RequiredTags) -> Broken:
     missing = [t for t in params.tags if t not in p.tags]
     if not missing:
         return None
-    return "tags", f"missing required tag(s): {', '.join(missing)}", f"add {missing} to tags"
+    return None, "tags", f"missing required tag(s): {', '.join(missing)}", f"add {missing} to tags"
 
 
 CATALOGUE: dict[str, tuple[type[_Params], Rule, str]] = {
@@ -139,15 +144,10 @@ def build_added(
         if dom is None:
             return
         for product in dom.products.values():
-            broken = rule(product, params)
+            broken = rule(ctx, dom, product, params)
             if broken:
-                yield policy.finding(
-                    domain,
-                    product.name,
-                    ctx.product_file(dom, product.name),
-                    broken[0],
-                    broken[1],
-                    broken[2],
-                )
+                file, field, message, fix = broken
+                where = file or ctx.product_file(dom, product.name)
+                yield policy.finding(domain, product.name, where, field, message, fix)
 
     return Policy(pid, Severity.parse(added.severity), rationale, check), None

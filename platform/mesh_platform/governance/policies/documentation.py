@@ -17,7 +17,7 @@ def _why(text: str | None) -> str:
 
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
-    """Domain and product descriptions, then each public port's dbt model and contract docs."""
+    """Domain and product descriptions, then each public port's contract (else dbt model) docs."""
     for domain in ctx.selected():
         if is_placeholder_text(domain.spec.description):
             yield policy.finding(
@@ -40,9 +40,10 @@ def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
                 )
             for port in product.output_ports:
                 if port.visibility == "public":
-                    yield from _dbt_docs(ctx, policy, domain, product, port)
                     contract = ctx.port_contract(domain.name, port.name, port.version)
-                    if contract is not None:  # a missing contract is port-contract's finding
+                    if contract is None:  # a missing contract is port-contract's finding
+                        yield from _dbt_docs(ctx, policy, domain, product, port)
+                    else:  # the contract documents the columns; dbt's are derived from it
                         yield from _contract_docs(ctx, policy, domain, product, contract)
 
 
@@ -107,7 +108,7 @@ def _contract_docs(
                 file,
                 f"schema[0].properties[{i}].description",
                 f"public column '{prop.name}' description is {_why(prop.description)}",
-                "describe the column in the contract as in the dbt model's .yml",
+                "describe the column in the contract (the dbt model's .yml takes it from there)",
             )
 
 

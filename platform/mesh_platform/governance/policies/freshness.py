@@ -1,4 +1,4 @@
-"""Policy: every public port promises a freshness SLO, the same in descriptor and contract."""
+"""Policy: every port promises a freshness SLO, in its contract or (without one) the descriptor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from mesh_platform.governance.policies._util import lint_owner
 
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
-    """Contract freshness missing or invalid, or different from the product's slos."""
+    """Contract freshness missing or invalid; a promise missing, or written twice and different."""
     for error in ctx.contract_errors:
         where = ctx.locate(error.file)
         if where and lint_owner(error.field) == policy.id and ctx.judged(where[0]):
@@ -20,18 +20,22 @@ def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
                 ctx.rel(error.file),
                 error.field,
                 error.message,
-                "add slaProperties: [{property: freshness, "
-                "value: <hours>, unit: h}] equal to the product's "
-                "slos.freshness_hours",
+                "add slaProperties: [{property: freshness, value: <hours>, unit: h}]",
             )
     for domain, product in ctx.products():
         hours = product.slos.freshness_hours
         for port in product.output_ports:
             contract = ctx.port_contract(domain.name, port.name, port.version)
+            if contract is None and hours is None:
+                yield policy.finding(
+                    domain.name, product.name, ctx.product_file(domain, product.name),
+                    "slos.freshness_hours", f"port '{port.name}' has no contract and the product "
+                    "no freshness SLO", "declare slos.freshness_hours, or give the port a contract",
+                )  # fmt: skip
             if port.visibility != "public" or contract is None:
                 continue
             promised = contract.freshness_hours
-            if promised is not None and promised != hours:
+            if promised is not None and hours is not None and promised != hours:
                 yield policy.finding(
                     domain.name,
                     product.name,
@@ -39,7 +43,7 @@ def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
                     "slaProperties.freshness",
                     f"contract promises {promised:g} h but {ctx.product_file(domain, product.name)}"
                     f" slos.freshness_hours is {hours:g} h",
-                    "make the two agree: consumers read the contract, the platform the descriptor",
+                    "write it once, in the contract: drop slos.freshness_hours",
                 )
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # lineage.completeness opens DuckDB stores: imported when lin
     from mesh_platform.lineage.completeness import AssetGraph
 
 SOURCE_CALL = re.compile(r"""source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)""")
+PORT_CALL = re.compile(r"""mesh_port\(\s*['"](\w+/\w+)['"]""")  # the platform's macro
 FIX = (
     "re-run the asset with lineage on (MESH_LINEAGE unset, an OpenLineage transport that "
     "accepts events); `mesh lineage check` lists every gap"
@@ -37,8 +38,9 @@ def spec_asset_graph(ctx: MeshContext) -> AssetGraph:
         sources = ctx.port_sources.get(domain.name, {})
         for sql in sorted(models.rglob("*.sql")) if models.is_dir() else []:
             keys.append(f"{domain.name}/{sql.stem}")
-            for src, table in SOURCE_CALL.findall(sql.read_text(encoding="utf-8")):
-                port = sources.get((src, table))
+            text = sql.read_text(encoding="utf-8")
+            reads = [sources.get(call) for call in SOURCE_CALL.findall(text)]
+            for port in [*reads, *PORT_CALL.findall(text)]:
                 if port and port.split("/")[0] != domain.name:
                     graph.cross_edges.append(CrossEdge(port, keys[-1]))
     return graph

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from mesh_platform.access.masking import PII
+from mesh_platform.access.masking import PII, pii_verdict
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.governance.context import MeshContext
@@ -36,14 +36,14 @@ def _static(ctx: MeshContext, policy: Policy, domain: Domain, product: ProductSp
             classified.add(col.name)
             field = f"schema[0].properties[{i}].classification"
             where = (domain.name, product.name, ctx.rel(contract.path), field)
-            if col.name in allowed and product.pii_purpose:
+            verdict = pii_verdict(col.classification, col.name, allowed)
+            if verdict.permitted and product.pii_purpose:
                 msg = (f"{port.name}.{col.name} is published unmasked for "
                        f"'{product.pii_purpose.purpose}' (approved by "
                        f"{product.pii_purpose.approved_by})")  # fmt: skip
                 yield policy.finding(*where, msg, "none needed", Severity.info)
-            else:
-                msg = (f"{port.name}.{col.name} is classified pii in a public port: the platform "
-                       "hashes it at publish (salted SHA-256)")  # fmt: skip
+            else:  # masked, but by the platform: the domain should own it in its SQL
+                msg = f"{port.name}.{col.name} is classified pii in a public port: {verdict.reason}"
                 yield policy.finding(*where, msg, MASK_FIX, Severity.warning)
     for i, name in enumerate(product.pii_purpose.columns if product.pii_purpose else []):
         if name not in classified:

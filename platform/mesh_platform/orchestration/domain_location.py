@@ -1,0 +1,21 @@
+"""Code locations of the domains: workspace.yaml names a domain as this module's attribute.
+
+``attribute: sales`` loads ``domains/sales/defs.yaml`` of the mesh (``settings.project_root``).
+Dagster only puts a location's working directory on ``sys.path`` and never changes the current
+directory, so the domain is named by the attribute rather than found from the working directory.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mesh_platform.orchestration.component import DEFS_FILE, load_domain_defs
+from mesh_platform.settings import mesh_paths
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    """The Definitions of the domain ``name`` (PEP 562: looked up when Dagster asks for it)."""
+    folder = mesh_paths().domains / name
+    if name.startswith("_") or not (folder / DEFS_FILE).is_file():
+        raise AttributeError(f"no domain '{name}' with a {DEFS_FILE} under {folder.parent}")
+    return load_domain_defs(folder)
