@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 PROJECTS = FIXTURES / "dbt_projects"
 

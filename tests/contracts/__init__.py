@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 REFERENCE = REPO / "contracts" / "sales" / "order_lines.odcs.yaml"
 Edit = Callable[[dict[str, Any]], object]

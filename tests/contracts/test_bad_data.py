@@ -24,7 +24,8 @@ from mesh_platform.contracts.validate import (
 )
 from open_data_contract_standard.model import OpenDataContractStandard
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.contracts import REFERENCE
+
 CONTRACT_ID = "urn:datacontract:sales:order_lines"
 ENGINES = ["pandera", "sql"]
 SCHEMA = pa.schema([
@@ -37,7 +38,7 @@ SCHEMA = pa.schema([
 
 
 def order_lines_contract() -> OpenDataContractStandard:
-    text = (REPO / "contracts/sales/order_lines.odcs.yaml").read_text()
+    text = REFERENCE.read_text()
     return OpenDataContractStandard.model_validate(yaml.safe_load(text))
 
 

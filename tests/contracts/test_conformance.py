@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import typer
 import yaml
@@ -11,10 +9,9 @@ from mesh_platform.cli.contracts import register
 from mesh_platform.contracts.conformance import check_dbt_columns, check_mesh_drift
 from mesh_platform.contracts.odcs import load_contract
 from mesh_platform.contracts.types import normalize_type
-from typer.testing import CliRunner
 
-from tests.conftest import REPO
 from tests.contracts import REFERENCE, prop, write_contract
+from tests.support import REPO, copy_mesh, invoke
 
 MARTS = REPO / "domains" / "sales" / "dbt" / "models" / "marts"
 
@@ -71,11 +68,7 @@ def test_normalize_type(text, normal):
 @pytest.fixture
 def repo(tmp_path):
     """A copy of the repo's domains and contracts."""
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
-    shutil.copytree(REPO / "domains", root / "domains", ignore=ignore)
-    shutil.copytree(REPO / "contracts", root / "contracts")
-    return root
+    return copy_mesh(tmp_path / "repo")
 
 
 def test_mesh_drift_ports_and_contracts_cover_each_other(repo):
@@ -118,9 +111,7 @@ def lint(repo, mesh_home, monkeypatch):
     app = typer.Typer()
     register(app)
     app.callback()(lambda: None)
-    return lambda *args: CliRunner().invoke(
-        app, ["contracts", "lint", *args], env={"COLUMNS": "300"}
-    )
+    return lambda *args: invoke(app, "contracts", "lint", *args)
 
 
 def test_cli_lint_exits_2_naming_file_and_field(repo, lint):

@@ -9,8 +9,8 @@ import pytest
 from mesh_platform.contracts.odcs import load_contract, load_contracts
 from mesh_platform.descriptors.errors import SpecErrors
 
-from tests.conftest import FIXTURES, REPO
 from tests.contracts import REFERENCE, prop, write_contract
+from tests.support import FIXTURES, REPO
 
 
 def test_every_repo_contract_loads():

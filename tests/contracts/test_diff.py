@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import typer
 from mesh_platform.cli.contracts import register
 from mesh_platform.contracts.diff import diff_contracts, verdict, widens
 from mesh_platform.contracts.odcs import load_contract
-from typer.testing import CliRunner
 
 from tests.contracts import prop, write_contract
+from tests.support import git, invoke
 
 
 def _bump(version, port=None):
@@ -196,7 +194,7 @@ def _cli(args):
     app = typer.Typer()
     register(app)
     app.callback()(lambda: None)  # keep `contracts` a sub-command even with one group
-    return CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    return invoke(app, *args)
 
 
 def test_cli_diff_exit_codes(tmp_path):
@@ -213,10 +211,9 @@ def test_cli_diff_exit_codes(tmp_path):
 
 def test_cli_diff_reads_a_committed_version(tmp_path, monkeypatch):
     path = write_contract(tmp_path)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.example"]
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "v1"], cwd=tmp_path, check=True)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "v1")
     write_contract(tmp_path, _col("status", description="Changed."), _bump("1.0.1"))
     monkeypatch.chdir(tmp_path)
     ref = "git:HEAD:contracts/sales/order_lines.odcs.yaml"

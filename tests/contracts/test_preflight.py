@@ -11,7 +11,7 @@ from mesh_platform.cli import app
 from mesh_platform.contracts.conformance import validate_mesh
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 @pytest.fixture

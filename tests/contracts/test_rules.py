@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pandera.polars as pa
 import pytest
@@ -17,7 +16,7 @@ from mesh_platform.contracts.rules import (
 from mesh_platform.contracts.sql import checked_sql, violation_counts_sql
 from open_data_contract_standard.model import OpenDataContractStandard
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.contracts import REFERENCE
 
 ALL_CONSTRUCTS = textwrap.dedent("""
     apiVersion: v3.1.0
@@ -64,7 +63,7 @@ def everything():
 
 
 def test_reference_contract_compiles():
-    text = (REPO / "contracts/sales/order_lines.odcs.yaml").read_text()
+    text = REFERENCE.read_text()
     rules = compile_rules(load(text), source="contracts/sales/order_lines.odcs.yaml")
     assert rules.label == "urn:datacontract:sales:order_lines v1.0.0"
     ids = {r.id for r in rules.rules}

@@ -8,7 +8,7 @@ import yaml
 from mesh_platform.orchestration.component import load_domain_defs
 from mesh_platform.orchestration.factory import build_domain_definitions
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 DOMAINS = ["customers", "catalog", "sales", "web", "personalization"]
 

@@ -1,20 +1,12 @@
-"""A private copy of the demo mesh (descriptors, dbt projects, contracts) that a test may break."""
+"""Governance fixtures: the demo mesh copy as `mesh`, and the failing findings of a policy."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
-from mesh_platform.governance.engine import GovernanceResult, run_governance
+from mesh_platform.governance.engine import GovernanceResult
 from mesh_platform.governance.model import Finding
-from mesh_platform.settings import MeshPaths
 
-from tests.conftest import REPO
+from tests.support import MeshCopy
 
 # A dbt source reading another domain's private port (customers/customer_master).
 PRIVATE_SOURCE = """version: 2
@@ -28,44 +20,10 @@ sources:
 """
 
 
-@dataclass
-class MeshCopy:
-    """A copy of the demo mesh under a temporary root, with an empty MESH_HOME."""
-
-    root: Path
-    home: Path
-
-    @property
-    def paths(self) -> MeshPaths:
-        """The copy's paths."""
-        return MeshPaths(root=self.root, home=self.home)
-
-    def govern(self, domain: str | None = None) -> GovernanceResult:
-        """Run governance over the copy."""
-        return run_governance(self.root, domain=domain, paths=self.paths)
-
-    def edit(self, rel: str, change: Callable[[Any], Any]) -> None:
-        """Load a YAML file of the copy, let ``change`` mutate it in place, save it."""
-        path = self.root / rel
-        data = yaml.safe_load(path.read_text())
-        change(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-
-    def write(self, rel: str, text: str) -> None:
-        """Write a file of the copy."""
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
 @pytest.fixture
-def mesh(tmp_path) -> MeshCopy:
-    """The demo's domains/ and contracts/ copied (without dbt build output)."""
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages", "*.duckdb", ".user.yml")
-    shutil.copytree(REPO / "domains", root / "domains", ignore=ignore)
-    shutil.copytree(REPO / "contracts", root / "contracts")
-    return MeshCopy(root=root, home=tmp_path / "home")
+def mesh(demo_copy: MeshCopy) -> MeshCopy:
+    """The demo mesh copied (tests/conftest.py), for a test to break."""
+    return demo_copy
 
 
 def failing(result: GovernanceResult, policy: str) -> list[Finding]:

@@ -7,8 +7,8 @@ from mesh_platform.access import rules as access
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.lineage.log import append_events
 
-from tests.conftest import REPO
 from tests.governance.conftest import PRIVATE_SOURCE, failing, only
+from tests.support import REPO
 
 
 def _make_master_a_private_port(mesh):

@@ -8,7 +8,7 @@ from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.governance.checks import CHECK_NAME, build_governance_checks, evaluate
 from mesh_platform.orchestration.factory import build_domain_definitions
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def _check_specs(defs: dg.Definitions) -> dict[dg.AssetCheckKey, dg.AssetCheckSpec]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from mesh_platform.cli import app
-from typer.testing import CliRunner
 
-from tests.conftest import env_with
-from tests.governance.conftest import MeshCopy
+from tests.support import REPO, MeshCopy, invoke, run_mesh
 
 DR = "domains/sales/products/daily_revenue.yaml"
 
@@ -22,9 +18,7 @@ def cli(mesh: MeshCopy, monkeypatch):
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(mesh.root))
     monkeypatch.setenv("MESH_HOME", str(mesh.home))
     monkeypatch.setenv("DAGSTER_HOME", str(mesh.home / "dagster"))
-    monkeypatch.setenv("COLUMNS", "250")  # rich wraps table cells to the terminal width
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, ["govern", *args])
+    return lambda *args: invoke(app, "govern", *args)
 
 
 def test_passing_mesh_exits_0_with_json(cli):
@@ -68,7 +62,6 @@ def test_output_file(cli, mesh: MeshCopy):
 @pytest.mark.slow
 def test_the_installed_command_runs_on_the_repo(tmp_path):
     """The console script CI calls, on this repository (a fresh MESH_HOME: only notes)."""
-    run = subprocess.run([sys.executable, "-m", "mesh_platform.cli", "govern"], capture_output=True,
-                         text=True, env=env_with(MESH_HOME=str(tmp_path)))  # fmt: skip
+    run = run_mesh(tmp_path, "govern", root=REPO)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS" in run.stdout

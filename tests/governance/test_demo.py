@@ -7,7 +7,7 @@ from mesh_platform.governance.model import Severity
 from mesh_platform.governance.policies import GLOBAL_POLICIES
 from mesh_platform.settings import MeshPaths
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def test_demo_mesh_passes_every_policy(tmp_path):

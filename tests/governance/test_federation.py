@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from mesh_platform.governance.model import Severity
 
-from tests.governance.conftest import MeshCopy, failing, only
+from tests.governance.conftest import failing, only
+from tests.support import MeshCopy
 
 WEB_GOV = "domains/web/governance.yaml"
 STG = "domains/web/dbt/models/staging/stg_tracking__events.sql"

@@ -9,8 +9,8 @@ import yaml
 from mesh_platform.lineage.log import read_events
 from mesh_platform.lineage.validation import validate_event
 
-from tests.conftest import REPO
 from tests.openlineage_spec import require_spec
+from tests.support import REPO
 
 
 def test_workspace_lists_the_platform_location():

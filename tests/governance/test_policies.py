@@ -9,7 +9,8 @@ import pytest
 from mesh_platform.governance.model import Severity
 from mesh_platform.governance.policies import GLOBAL_POLICIES
 
-from tests.governance.conftest import MeshCopy, failing, only
+from tests.governance.conftest import failing, only
+from tests.support import MeshCopy
 
 DR = "domains/sales/products/daily_revenue.yaml"
 DR_CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"

@@ -10,8 +10,9 @@ from mesh_platform.lineage import completeness
 from mesh_platform.lineage.log import append_events
 from mesh_platform.lineage.naming import port_dataset, table_dataset
 
-from tests.governance.conftest import MeshCopy, failing, only
+from tests.governance.conftest import failing, only
 from tests.lineage.conftest import asset_run, dataset
+from tests.support import MeshCopy
 
 RUNTIME = ("lineage-complete", "model-gates")
 

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from mesh_platform.governance.model import Severity
 
-from tests.governance.conftest import MeshCopy, failing, only
+from tests.governance.conftest import failing, only
+from tests.support import MeshCopy, git
 
 CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"
-
-
-def _git(mesh: MeshCopy, *args: str) -> None:
-    ident = ["-c", "user.name=t", "-c", "user.email=t@t.t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", *ident, "-C", str(mesh.root), *args], check=True, capture_output=True)
 
 
 @pytest.fixture
 def published(mesh: MeshCopy, monkeypatch) -> MeshCopy:
     """The mesh copy committed on a `main` branch: what consumers were promised."""
     monkeypatch.delenv("MESH_GOVERN_BASE", raising=False)
-    _git(mesh, "init", "-q", "-b", "main")
-    _git(mesh, "add", ".")
-    _git(mesh, "commit", "-q", "-m", "published")
+    git(mesh.root, "init", "-q", "-b", "main")
+    git(mesh.root, "add", ".")
+    git(mesh.root, "commit", "-q", "-m", "published")
     return mesh
 
 

@@ -15,7 +15,7 @@ from mesh_platform.lineage.emit import DagsterRun
 from mesh_platform.lineage.ingest_events import ingestion_events
 from mesh_platform.settings import MeshPaths
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def test_raw_prefix_is_not_doubled():

@@ -11,7 +11,7 @@ import pytest
 from mesh_platform.ingest.loader import ingest_file
 from mesh_platform.ingest.shape import load_source_shape
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 HEADER = (
     "customer_id,first_name,last_name,email,birth_date,city,country,signup_date,marketing_opt_in\n"

@@ -12,7 +12,7 @@ from mesh_platform.ingest.assets import build_ingest_asset, landing_ports
 from mesh_platform.ingest.sensors import build_landing_sensor
 from mesh_platform.settings import mesh_paths
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def orders_file(path, first_id: int) -> None:

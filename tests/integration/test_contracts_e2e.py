@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.integration.test_mesh_e2e import mesh
+from tests.integration.conftest import mesh
 
 pytestmark = pytest.mark.slow
 

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import REPO, env_with
+from tests.integration.conftest import mesh
 from tests.openlineage_spec import require_spec
+from tests.support import REPO, free_port, graphql, start_mesh, stop, wait_for_locations
 
 pytestmark = pytest.mark.slow
 
-MESH = [sys.executable, "-m", "mesh_platform.cli"]
 PORTS = {
     ("customers", "customer_profiles"), ("catalog", "products"), ("catalog", "promotions"),
     ("sales", "order_lines"), ("sales", "daily_revenue"), ("web", "product_interactions"),
@@ -29,13 +24,6 @@ PORTS = {
 }  # fmt: skip
 LOCATIONS = {"customers", "catalog", "sales", "web", "personalization"}
 WORKSPACE = LOCATIONS | {"mesh_platform"}  # the domains plus the platform's own location
-
-
-def mesh(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*MESH, *args], capture_output=True, text=True, timeout=timeout,
-        env=env_with(MESH_HOME=str(home), COLUMNS="200"), cwd=REPO,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -113,23 +101,6 @@ def test_second_run_publishes_new_snapshots_and_breaks_nothing(first_up, home):
         assert Path(before[key]["path"]).exists()  # the old one is still readable
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]
-
-
-LOCATIONS_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
-  name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
 EDGE_QUERY = """{ assetNodeOrError(assetKey: {path: ["sales", "order_lines"]}) {
   ... on AssetNode { dependedByKeys { path } } } }"""
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
@@ -160,38 +131,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_for_locations(port: int, proc: subprocess.Popen, deadline: float) -> list[dict]:
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "mesh ui exited early"
-        try:
-            entries = _graphql(port, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
-            if len(entries) == len(WORKSPACE) and all(e["loadStatus"] == "LOADED" for e in entries):
-                return entries
-        except OSError:
-            pass
-        time.sleep(2)
-    raise AssertionError("code locations did not load in time")
-
-
 def test_ui_serves_locations_edges_and_run_history(first_up, home):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*MESH, "ui", "--port", str(port)], env=env_with(MESH_HOME=str(home)), cwd=REPO,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    port = free_port()
+    proc = start_mesh(home, "ui", "--port", str(port), stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
-        entries = _wait_for_locations(port, proc, time.monotonic() + 300)
+        entries = wait_for_locations(port, proc)
         assert {e["name"] for e in entries} == WORKSPACE
         assert all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries)
-        edge = _graphql(port, EDGE_QUERY)["assetNodeOrError"]["dependedByKeys"]
+        edge = graphql(port, EDGE_QUERY)["assetNodeOrError"]["dependedByKeys"]
         assert ["personalization", "stg_sales__order_lines"] in [k["path"] for k in edge]
-        runs = _graphql(port, RUNS_QUERY)["runsOrError"]["results"]
+        runs = graphql(port, RUNS_QUERY)["runsOrError"]["results"]
         assert len([r for r in runs if r["status"] == "SUCCESS"]) >= len(LOCATIONS)
         spawned = _descendants(proc.pid)
         assert len(spawned) >= 2 + len(WORKSPACE)  # webserver, daemon and code servers
     finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=90)
+        code = stop(proc)
     assert code == 0
     assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives `mesh ui`
 

@@ -9,8 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO, env_with
-from tests.integration.conftest import MESH
+from tests.support import MESH, REPO, env_with
 
 pytestmark = pytest.mark.slow
 

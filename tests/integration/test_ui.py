@@ -15,8 +15,7 @@ from mesh_platform.descriptors.loader import load_mesh
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import artifact, chromium
-from tests.conftest import REPO
-from tests.integration.conftest import graphql
+from tests.support import REPO, graphql
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO, env_with
-from tests.integration.conftest import MESH
+from tests.support import MESH, REPO, env_with
 
 pytestmark = pytest.mark.slow
 

@@ -59,7 +59,8 @@ def test_gaps_are_reported(paths, mesh):
 
 
 @pytest.mark.slow
-def test_the_demo_mesh_asset_graph_has_its_cross_domain_edges():
+def test_the_demo_mesh_asset_graph_has_its_cross_domain_edges(demo_mesh, monkeypatch):
+    monkeypatch.setenv("MESH_PROJECT_ROOT", str(demo_mesh.root))  # dbt parses the copy
     graph = mesh_asset_graph(mesh_paths())
     assert (
         CrossEdge("customers/customer_profiles", "personalization/stg_customers__customer_profiles")

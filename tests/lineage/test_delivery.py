@@ -17,14 +17,13 @@ from mesh_platform.lineage.server import event_key, running
 from mesh_platform.lineage.transport import CONNECT_TIMEOUT, READ_TIMEOUT
 from openlineage.client.transport.http import HttpTransport
 
-from tests.conftest import env_with
 from tests.lineage.test_server import (  # noqa: F401 - ol_env is a fixture
-    free_port,
     ol_env,
     paths_at,
     run_event,
     stored,
 )
+from tests.support import env_with, free_port, invoke, wait_for
 
 SERVE = (
     "import typer; from mesh_platform.cli.lineage_serve import register; "
@@ -45,15 +44,17 @@ def serve_subprocess(home, port: int):
     """`serve` of the mesh CLI in its own process, as an operator would run it."""
     cmd = [sys.executable, "-c", SERVE, "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env_with(MESH_HOME=str(home)), stdout=subprocess.DEVNULL)
+
+    def up() -> bool:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return True
+        except requests.ConnectionError:
+            assert proc.poll() is None, "mesh lineage serve exited"
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, "mesh lineage serve exited"
-                time.sleep(0.1)
+        wait_for(up, timeout=30, step=0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -193,7 +194,6 @@ def test_a_torn_spool_line_does_not_block_delivery(monkeypatch, tmp_path):
 def test_flush_command_exits_1_while_the_backend_is_down(monkeypatch, tmp_path):
     import typer
     from mesh_platform.cli.lineage_serve import register
-    from typer.testing import CliRunner
 
     app = typer.Typer()
     register(app)
@@ -202,8 +202,8 @@ def test_flush_command_exits_1_while_the_backend_is_down(monkeypatch, tmp_path):
     monkeypatch.setenv("DAGSTER_HOME", str(paths.home / "dagster"))
     http_backend(monkeypatch, port)
     deliver(paths, [run_event("a"), run_event("b")])
-    down = CliRunner().invoke(app, ["flush"])
+    down = invoke(app, "flush")
     assert down.exit_code == 1 and "2 waiting" in down.output
     with running(paths_at(tmp_path, "backend"), port=port):
-        up = CliRunner().invoke(app, ["flush"])
+        up = invoke(app, "flush")
     assert up.exit_code == 0 and "delivered 2 event(s), 0 waiting" in up.output

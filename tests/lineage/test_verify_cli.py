@@ -8,9 +8,8 @@ import pytest
 import typer
 from mesh_platform.cli.lineage import register
 from mesh_platform.lineage.log import EVENTS
-from typer.testing import CliRunner
 
-runner = CliRunner()
+from tests.support import invoke
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def app() -> typer.Typer:
 
 
 def mesh_cli(app, *args: str):
-    return runner.invoke(app, ["lineage", *args], env={"COLUMNS": "250"})
+    return invoke(app, "lineage", *args)
 
 
 def test_verify_a_clean_log(app, paths, mesh):

@@ -9,7 +9,7 @@ import yaml
 from mesh_platform.ci.pipeline import run_ci
 from mesh_platform.ci.state import build_changed
 
-from tests.selfserve.conftest import git, run_mesh
+from tests.support import git, run_mesh
 
 CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"
 
@@ -25,7 +25,8 @@ def drop_column(root, column: str, version: str) -> None:
 
 def test_breaking_contract_change_without_major_bump_fails(git_mesh, tmp_path):
     drop_column(git_mesh, "customers", "1.1.0")  # a removed column is breaking
-    proc = run_mesh(git_mesh, tmp_path / "home", "ci", "--skip", "dbt", "--skip", "governance")
+    home = tmp_path / "home"
+    proc = run_mesh(home, "ci", "--skip", "dbt", "--skip", "governance", root=git_mesh)
     assert proc.returncode == 1, proc.stdout
     assert "contracts" in proc.stdout and "FAIL" in proc.stdout
     assert "daily_revenue" in proc.stdout and "ci failed" in proc.stdout

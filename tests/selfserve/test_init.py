@@ -15,7 +15,7 @@ from mesh_platform.scaffold.mesh import init_mesh
 from mesh_platform.settings import project_root
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, env_with
+from tests.support import REPO, env_with
 
 MESH = [sys.executable, "-m", "mesh_platform.cli"]
 GENERATOR = "tests.selfserve.test_init:fake_generator"

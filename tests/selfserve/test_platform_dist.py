@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 # A source-aligned domain: one landing feed through its source contract, one public port.
 ORDERS_FILES = {

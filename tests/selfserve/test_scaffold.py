@@ -13,8 +13,7 @@ from mesh_platform.contracts.odcs import load_contract
 from mesh_platform.descriptors.loader import load_mesh
 from mesh_platform.scaffold import ScaffoldError, new_domain, new_product
 
-from tests.conftest import env_with
-from tests.selfserve.conftest import run_mesh
+from tests.support import env_with, run_mesh
 
 
 def scaffold(root):
@@ -105,26 +104,16 @@ def test_same_domain_product_reads_the_model_and_private_has_no_contract(mesh_co
 
 def test_cli_scaffold_validates_and_definitions_load(mesh_copy, tmp_path):
     home = tmp_path / "home"
-    proc = run_mesh(mesh_copy, home, "new", "domain", "finance")
+    proc = run_mesh(home, "new", "domain", "finance", root=mesh_copy)
     assert proc.returncode == 0, proc.stderr
     assert "domains/finance/domain.yaml" in proc.stdout
-    again = run_mesh(mesh_copy, home, "new", "domain", "finance")
+    again = run_mesh(home, "new", "domain", "finance", root=mesh_copy)
     assert again.returncode == 2 and "exists already" in again.stderr
-    proc = run_mesh(
-        mesh_copy,
-        home,
-        "new",
-        "product",
-        "finance",
-        "channel_revenue",
-        "--from",
-        "sales/order_lines",
-        "--public",
-        "--columns",
-        "channel,line_revenue",
-    )
+    proc = run_mesh(home, "new", "product", "finance", "channel_revenue", "--from",
+                    "sales/order_lines", "--public", "--columns", "channel,line_revenue",
+                    root=mesh_copy)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert run_mesh(mesh_copy, home, "validate").returncode == 0
+    assert run_mesh(home, "validate", root=mesh_copy).returncode == 0
     code = (
         "from mesh_platform.orchestration.factory import build_domain_definitions as b\n"
         "d = b('domains/finance')\n"
@@ -156,13 +145,13 @@ def test_governance_flags_every_todo(mesh_copy):
 def test_scaffolded_product_builds_publishes_and_governance_flags_todos(mesh_copy, tmp_path):
     home = tmp_path / "home"
     scaffold(mesh_copy)  # TODOs left as they are
-    proc = run_mesh(mesh_copy, home, "up", "--scale", "0.05",
-                    "-d", "catalog", "-d", "sales", "-d", "finance")  # fmt: skip
+    proc = run_mesh(home, "up", "--scale", "0.05", "-d", "catalog", "-d", "sales",
+                    "-d", "finance", root=mesh_copy)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "finance: dbt_build ok" in proc.stdout  # progress lines (no terminal here)
     row = next(line for line in proc.stdout.splitlines() if line.startswith("│ finance"))
     assert "revenue_by_channel" in row and "1 passed" in row  # published through its contract
     assert (home / "lake/finance/revenue_by_channel/v1/current").exists()
-    governed = run_mesh(mesh_copy, home, "govern", "--domain", "finance")
+    governed = run_mesh(home, "govern", "--domain", "finance", root=mesh_copy)
     assert governed.returncode == 1
     assert governed.stdout.count("TODO placeholder") >= 3, governed.stdout

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.selfserve.conftest import copy_mesh
+from tests.support import REPO, copy_mesh
 
 TUTORIAL = REPO / "docs" / "tutorial.md"
 FENCE = re.compile(r"^```(\w*)(.*)$")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -81,7 +80,8 @@ def register_champion(paths: MeshPaths, tmp: Path) -> int:
     """Register a (tiny, real) LightGBM model and make it the champion; returns its version."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 3))
-    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4},
+    # One thread: LightGBM otherwise takes every core, beside the other xdist worker's tests.
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4, "num_threads": 1},
                         lgb.Dataset(x, (x[:, 0] > 0).astype(int)), num_boost_round=3)  # fmt: skip
     version = registry.register(
         paths.registry, MODEL_NAME, booster, {}, {"ndcg@10": 0.5}, {"f": "double"}, {},
@@ -110,13 +110,3 @@ def client(published):
     """A TestClient on the app (lifespan run: index loaded, watcher and event writer started)."""
     with TestClient(create_app(published, FAST)) as c:
         yield c
-
-
-def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
-    """Poll ``predicate`` until true (these are not timing assertions: generous timeouts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False

@@ -11,7 +11,8 @@ from mesh_platform.ingest.shape import load_source_shape
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.journal import SessionJournal
 
-from tests.serving.conftest import FAST, category_of, wait_for
+from tests.serving.conftest import FAST, category_of
+from tests.support import wait_for
 
 
 def event(customer_id, product_id, kind="view", session="s-1", **extra) -> dict:

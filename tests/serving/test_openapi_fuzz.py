@@ -25,6 +25,7 @@ def app(tmp_path_factory):
     home = tmp_path_factory.mktemp("fuzz")
     mp = pytest.MonkeyPatch()
     mp.setenv("MESH_HOME", str(home / "mesh"))
+    mp.setenv("DAGSTER_HOME", str(home / "mesh" / "dagster"))  # mesh_paths() exports it
     paths = mesh_paths()
     publish_products(paths.lake)
     publish_order_lines(paths.lake)

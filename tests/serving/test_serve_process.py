@@ -4,50 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 
 import httpx
 import pytest
 
-from tests.conftest import env_with
+from tests.support import free_port, start_mesh, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(home, *args: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mesh_platform.cli", "serve", "--port", str(port), *args],
-        env=env_with(MESH_HOME=str(home)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    proc = start_mesh(home, "serve", "--port", str(port), *args,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         try:
-            if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
-                return proc, base
+            return httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("mesh serve did not become ready in 90 s")
+            return False
 
-
-def stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=60)
+    if not wait_for(ready, timeout=90, step=0.3):
+        proc.kill()
+        raise AssertionError("mesh serve did not become ready in 90 s")
+    return proc, base
 
 
 async def burst(base: str, n: int) -> Counter:
@@ -75,7 +60,7 @@ def test_mesh_serve_answers_sheds_and_stops_cleanly(published):
         assert set(statuses) <= {200, 503} and statuses[503] > 0, statuses
         assert "mesh_serving_shed_requests_total" in httpx.get(f"{base}/metrics").text
     finally:
-        code = stop(proc)
+        code = stop(proc, timeout=60)
     assert code == 0
     # The event was buffered for 30 s: the graceful shutdown landed it.
     assert list((published.landing / "web").glob("events_api-*.jsonl"))
@@ -100,4 +85,4 @@ def test_several_workers_share_the_port_and_the_metrics(published):
         assert all(a["reranked"] for a in answers)
         assert os.listdir(published.home / "serving" / "prometheus")
     finally:
-        assert stop(proc) == 0
+        assert stop(proc, timeout=60) == 0

@@ -16,9 +16,9 @@ from tests.serving.conftest import (
     TOP_K,
     publish_recommendations,
     register_champion,
-    wait_for,
 )
 from tests.serving.test_api import metric
+from tests.support import wait_for
 
 
 def expected(customer: int, offset: int) -> list[int]:

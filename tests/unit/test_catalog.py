@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,19 +14,14 @@ from mesh_platform.catalog.listing import FRESH, NEVER, STALE, catalog
 from mesh_platform.descriptors.loader import load_mesh
 from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
-from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.support import invoke
 
 
 @pytest.fixture
-def mesh(tmp_path) -> MeshPaths:
+def mesh(demo_copy) -> MeshPaths:
     """A copy of the demo's descriptors and contracts with an empty MESH_HOME."""
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
-    shutil.copytree(REPO / "domains", root / "domains", ignore=ignore)
-    shutil.copytree(REPO / "contracts", root / "contracts")
-    return MeshPaths(root=root, home=tmp_path / "home")
+    return demo_copy.paths
 
 
 def publish(paths: MeshPaths, domain: str, port: str, rows: int = 3) -> ports.Snapshot:
@@ -105,8 +99,7 @@ def cli(mesh, monkeypatch):
 
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(mesh.root))
     monkeypatch.setenv("MESH_HOME", str(mesh.home))
-    monkeypatch.setenv("COLUMNS", "250")
-    return lambda *args: CliRunner().invoke(app, ["catalog", *args])
+    return lambda *args: invoke(app, "catalog", *args)
 
 
 def test_cli_json_and_table(mesh, cli):

@@ -16,7 +16,7 @@ from mesh_platform.catalog.metadata import (
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.descriptors.loader import load_mesh
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 @pytest.fixture(scope="module")

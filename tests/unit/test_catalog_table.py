@@ -10,7 +10,7 @@ from mesh_platform.cli.catalog_table import COLUMNS, catalog_table, fit_widths
 from mesh_platform.settings import MeshPaths
 from rich.console import Console
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mesh_platform.dbt.port_inputs import inputs_first, refused_input, same_domain_inputs
 from mesh_platform.descriptors.loader import load_domain
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def sales_ports():

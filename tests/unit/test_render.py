@@ -10,7 +10,7 @@ from mesh_platform.dbt.project import manifest_is_stale, prepare_manifest
 from mesh_platform.dbt.render import prepared_dir, render_project
 from mesh_platform.descriptors.loader import load_domain
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def _copy(tmp_path, *names):

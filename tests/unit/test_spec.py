@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 from mesh_platform.descriptors import SpecErrors, load_domain, load_mesh
 from mesh_platform.descriptors.crosscheck import domain_order
 
-from tests.conftest import REPO, env_with
+from tests.support import REPO, copy_mesh, run_mesh
 
 
 def test_demo_mesh_is_valid():
@@ -92,9 +89,7 @@ def test_domain_name_must_match_folder(domain_copy):
 
 
 def test_cross_checks_find_missing_private_and_wrong_version_ports(tmp_path):
-    import shutil
-
-    shutil.copytree(REPO / "domains", tmp_path / "domains", ignore=shutil.ignore_patterns("target"))
+    copy_mesh(tmp_path, parts=["domains"])
     sales = tmp_path / "domains" / "sales" / "products"
     _edit(sales / "daily_revenue.yaml", input_ports__1__product="catalog/prices")
     _edit(sales / "order_lines.yaml", output_ports__0__visibility="private")
@@ -113,17 +108,10 @@ def test_cross_checks_find_missing_private_and_wrong_version_ports(tmp_path):
 
 
 def test_mesh_validate_exits_2_without_traceback(tmp_path):
-    import shutil
-
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "domains", root / "domains", ignore=shutil.ignore_patterns("target"))
+    root = copy_mesh(tmp_path / "repo", parts=["domains"])
     _edit(root / "domains/sales/products/order_lines.yaml", slos__freshness_hours="soon")
     (root / "domains/web/domain.yaml").write_text("name: web\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mesh_platform.cli", "validate"],
-        capture_output=True, text=True,
-        env=env_with(MESH_PROJECT_ROOT=str(root), MESH_HOME=str(tmp_path / "home"), COLUMNS="300"),
-    )  # fmt: skip
+    proc = run_mesh(tmp_path / "home", "validate", root=root)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "order_lines.yaml: slos.freshness_hours:" in proc.stderr

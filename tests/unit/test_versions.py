@@ -17,18 +17,12 @@ from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import load_mesh
 from mesh_platform.ports import snapshots as ports
 
-from tests.conftest import REPO
+from tests.support import copy_mesh, edit_yaml
 
 DEPRECATION = date(2027, 3, 31)
 V2_MODEL = """select * exclude (line_revenue), line_revenue as revenue_eur
 from {{ ref('order_lines') }}
 """
-
-
-def _edit_yaml(path: Path, edit) -> None:
-    data = yaml.safe_load(path.read_text())
-    edit(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def _add_v2_model(marts: Path) -> None:
@@ -54,24 +48,21 @@ def _v2_contract(data: dict) -> None:
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """A copy of domains/ and contracts/ where sales/order_lines publishes v1 and v2."""
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("target", "logs", "dbt_packages")
-    shutil.copytree(REPO / "domains", root / "domains", ignore=ignore)
-    shutil.copytree(REPO / "contracts", root / "contracts")
+    root = copy_mesh(tmp_path / "repo")
     _add_v2_model(root / "domains" / "sales" / "dbt" / "models" / "marts")
     set_v1_deprecation(root, DEPRECATION)
-    _edit_yaml(root / "domains" / "sales" / "products" / "order_lines.yaml",
+    edit_yaml(root / "domains" / "sales" / "products" / "order_lines.yaml",
                lambda d: d["output_ports"].append(
                    {"name": "order_lines", "model": "order_lines_v2", "version": 2}))  # fmt: skip
     contracts = root / "contracts" / "sales"
     shutil.move(contracts / "order_lines.odcs.yaml", contracts / "order_lines.v1.odcs.yaml")
     shutil.copy(contracts / "order_lines.v1.odcs.yaml", contracts / "order_lines.odcs.yaml")
-    _edit_yaml(contracts / "order_lines.odcs.yaml", _v2_contract)
+    edit_yaml(contracts / "order_lines.odcs.yaml", _v2_contract)
     return root
 
 
 def set_v1_deprecation(root: Path, when: date | None) -> None:
-    _edit_yaml(root / "domains" / "sales" / "products" / "order_lines.yaml",
+    edit_yaml(root / "domains" / "sales" / "products" / "order_lines.yaml",
                lambda d: d["output_ports"][0].update(deprecation_date=when))  # fmt: skip
 
 
@@ -82,7 +73,7 @@ def read_version(root: Path, version: int) -> Path:
     def edit(d):
         next(p for p in d["input_ports"] if p["name"] == "order_lines")["version"] = version
 
-    _edit_yaml(path, edit)
+    edit_yaml(path, edit)
     return path
 
 
@@ -110,7 +101,7 @@ def test_older_major_needs_a_deprecation_date(repo):
 
 
 def test_duplicate_major_is_an_error(repo):
-    _edit_yaml(repo / "domains" / "sales" / "products" / "order_lines.yaml",
+    edit_yaml(repo / "domains" / "sales" / "products" / "order_lines.yaml",
                lambda d: d["output_ports"][1].update(version=1))  # fmt: skip
     errors = errors_of(repo)
     assert any("output_ports[1].version: 'order_lines' v1 is already declared" in e
@@ -126,7 +117,7 @@ def test_missing_older_contract_is_reported(repo):
 
 def test_older_major_file_must_hold_that_major(repo):
     path = repo / "contracts" / "sales" / "order_lines.v1.odcs.yaml"
-    _edit_yaml(path, lambda d: d.update(version="2.0.0"))
+    edit_yaml(path, lambda d: d.update(version="2.0.0"))
     errors = [str(e) for e in check_mesh_drift(repo)]
     assert any("order_lines.v1.odcs.yaml: version: must be 1.x.y" in e for e in errors), errors
 

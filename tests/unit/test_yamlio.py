@@ -6,7 +6,7 @@ import pytest
 import yaml
 from mesh_platform.yamlio import safe_load, shared_texts
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 EDGE_CASES = [
     "a: 1\nb: [x, 2.5, null, true, 2024-01-01]\n<<: {c: 1}\n",  # merge key: standard path
