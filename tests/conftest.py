@@ -35,6 +35,8 @@ XDIST_GROUPS = {
         "tests/selfserve/test_tutorial.py::test_tutorial_runs_as_written",
         "tests/selfserve/test_platform_dist.py",
         "tests/byo/",
+        "tests/selfserve/test_view_port.py::test_mesh_up_publishes_a_port_materialised_as_a_view",
+        "tests/selfserve/test_defs.py::test_dg_lists_and_checks_a_domain_and_names_a_bad_attribute",
     ),
     # Tests that build the demo's Definitions from the session's copy (demo_mesh): one dbt parse.
     "demo_build": (

@@ -8,7 +8,7 @@ import pytest
 from mesh_platform.orchestration.dg_project import PACKAGE, domain_names, render_dg_project
 from mesh_platform.settings import MeshPaths
 
-from tests.selfserve.conftest import run_mesh
+from tests.support import run_mesh
 
 
 def test_the_dg_project_is_rendered_under_mesh_home(mesh_copy, tmp_path):
@@ -27,18 +27,18 @@ def test_the_dg_project_is_rendered_under_mesh_home(mesh_copy, tmp_path):
 @pytest.mark.slow
 def test_dg_lists_and_checks_a_domain_and_names_a_bad_attribute(mesh_copy, tmp_path):
     home = tmp_path / "home"
-    listed = run_mesh(mesh_copy, home, "defs", "list", "catalog", "--json")
+    listed = run_mesh(home, "defs", "list", "catalog", "--json", root=mesh_copy)
     assert listed.returncode == 0, listed.stdout[-3000:] + listed.stderr[-3000:]
     keys = {a["asset_key"] for a in json.loads(listed.stdout)["assets"]}
     assert {"catalog/products", "catalog/promotions"} <= keys
 
-    ok = run_mesh(mesh_copy, home, "defs", "check", "catalog")
+    ok = run_mesh(home, "defs", "check", "catalog", root=mesh_copy)
     assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-3000:]
     assert "All definitions loaded successfully." in ok.stdout + ok.stderr
 
     defs_yaml = mesh_copy / "domains" / "catalog" / "defs.yaml"
     defs_yaml.write_text(defs_yaml.read_text() + "attributes:\n  bogus: 1\n")
-    bad = run_mesh(mesh_copy, home, "defs", "check", "catalog")
+    bad = run_mesh(home, "defs", "check", "catalog", root=mesh_copy)
     out = bad.stdout + bad.stderr
     assert bad.returncode == 1, out[-3000:]
     assert "defs.yaml" in out and "attributes.bogus" in out, out[-3000:]

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from mesh_platform.warehouse import DuckDBWarehouse
 
-from tests.selfserve.conftest import run_mesh
+from tests.support import run_mesh
 
 
 def test_a_view_reading_a_path_under_mesh_home_is_exported(tmp_path):
@@ -30,7 +30,7 @@ def test_mesh_up_publishes_a_port_materialised_as_a_view(mesh_copy, tmp_path):
     sql = mesh_copy / "domains" / "catalog" / "dbt" / "models" / "marts" / "promotions.sql"
     sql.write_text("{{ config(materialized='view') }}\n" + sql.read_text())
     home = tmp_path / "home"
-    proc = run_mesh(mesh_copy, home, "up", "--scale", "0.02", "--domain", "catalog")
+    proc = run_mesh(home, "up", "--scale", "0.02", "--domain", "catalog", root=mesh_copy)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Traceback" not in out
