@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mesh_platform.cli.progress import GenerateProgress, UpProgress
+from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.meshfile import MeshSpec, load_generator, load_mesh_file
 from mesh_platform.settings import MeshPaths, mesh_paths
 
@@ -141,7 +142,7 @@ def up_cmd(
         )  # fmt: skip
     try:
         prepare_manifests(paths)
-    except RuntimeError as exc:  # dbt parse refused a project: its message, not a traceback
+    except (RuntimeError, SpecErrors) as exc:  # dbt parse or deps refused: a message, no traceback
         console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
         raise typer.Exit(1) from None
     with UpProgress(console) as progress:

@@ -129,4 +129,5 @@ def draft_port_contract(
 
 def dump(contract: dict[str, Any], header: str) -> str:
     """The contract as YAML text under a one-line comment header."""
-    return f"# {header}\n" + yaml.safe_dump(contract, sort_keys=False, width=100)
+    # A wide line: each TODO(decide) stays one line for a person to edit.
+    return f"# {header}\n" + yaml.safe_dump(contract, sort_keys=False, width=1000)

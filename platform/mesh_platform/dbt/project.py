@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mesh_platform.dbt.packages import ensure_packages
 from mesh_platform.dbt.render import FINGERPRINT, render_project
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.settings import MeshPaths
@@ -52,7 +53,9 @@ def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
 
     Raises:
         RuntimeError: dbt parse failed; the message names the project and dbt's error.
+        SpecErrors: a package cannot be installed (the packages file and the entry).
     """
+    ensure_packages(project_dir)  # dbt parse needs the packages; cheap when they are current
     if not force and not manifest_is_stale(project_dir):
         return False
     # The rendered profile (with the sandbox plugin) is the one runs use: partial parse holds.
