@@ -44,7 +44,8 @@ def prepare_manifests(paths: MeshPaths) -> None:
     domains, _ = load_mesh(paths.domains)  # `mesh validate` reports descriptor errors
     for name, domain in sorted(domains.items()):
         started = time.perf_counter()
-        if prepare_manifest(render_project(domain, paths.contracts, paths.home)):
+        project = render_project(domain, paths.contracts, paths.home)
+        if prepare_manifest(project, origin=domain.dbt_dir):
             console.print(
                 f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s"
             )

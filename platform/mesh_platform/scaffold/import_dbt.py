@@ -12,7 +12,12 @@ import yaml
 from mesh_platform.contracts.infer import DECIDE
 from mesh_platform.contracts.port_init import model_docs
 from mesh_platform.scaffold.dbt_scan import DbtProject, scan_project
-from mesh_platform.scaffold.domain import WORKSPACE, add_workspace_entry, check_name, workspace_locations
+from mesh_platform.scaffold.domain import (
+    WORKSPACE,
+    add_workspace_entry,
+    check_name,
+    workspace_locations,
+)
 from mesh_platform.scaffold.errors import ScaffoldError
 from mesh_platform.scaffold.import_feeds import INGESTED, Feed, contracts, feeds, seed_models, snake
 from mesh_platform.scaffold.import_files import dbt_files, package_files, project_config
@@ -86,6 +91,8 @@ def _check(project: DbtProject, domain: str, public: list[str], root: Path) -> N
     check_name(domain, "domain")
     if (root / "domains" / domain).exists():
         raise ScaffoldError(f"domain '{domain}' exists already at {root / 'domains' / domain}")
+    if not (root / WORKSPACE).is_file():
+        raise ScaffoldError(f"{root / WORKSPACE}: not found: is {root} a mesh? (`mesh init`)")
     if domain in workspace_locations(root / WORKSPACE):
         raise ScaffoldError(f"{root / WORKSPACE}: location '{domain}' is already listed")
     for model in public:
