@@ -9,6 +9,7 @@ import yaml
 from mesh_platform.cli import app
 from mesh_platform.contracts.odcs import load_contract
 from mesh_platform.descriptors.models import DomainSpec, InputPort, ProductSpec
+from mesh_platform.scaffold.mesh import init_mesh
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -16,9 +17,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def mesh(tmp_path: Path, monkeypatch) -> Path:
-    """An empty mesh root, with its MESH_HOME beside it."""
+    """An empty mesh root (as `mesh init` makes it), with its MESH_HOME beside it."""
     root = tmp_path / "repo"
-    (root / "domains").mkdir(parents=True)
+    init_mesh(root)
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(root))
     monkeypatch.setenv("MESH_HOME", str(tmp_path / "home"))
     return root

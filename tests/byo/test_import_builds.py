@@ -16,6 +16,7 @@ import yaml
 from mesh_platform.cli import app
 from mesh_platform.contracts.infer import READERS
 from mesh_platform.dbt.packages import ensure_packages
+from mesh_platform.scaffold.mesh import init_mesh
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -58,7 +59,7 @@ def test_imported_project_builds_and_drafts_contracts(
     tmp_path: Path, monkeypatch, projects: Path, project: str, domain: str, public: list[str]
 ):
     root, home = tmp_path / "repo", tmp_path / "home"
-    (root / "domains").mkdir(parents=True)
+    init_mesh(root)  # a mesh: import lists the domain in its workspace
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(root))
     monkeypatch.setenv("MESH_HOME", str(home))
     args = ["import", "dbt", str(projects / project), "--domain", domain, "--no-build"]
@@ -84,7 +85,7 @@ def test_import_drafts_public_contracts_from_a_scratch_build(
     tmp_path: Path, monkeypatch, projects: Path
 ):
     root, home = tmp_path / "repo", tmp_path / "home"
-    (root / "domains").mkdir(parents=True)
+    init_mesh(root)  # a mesh: import lists the domain in its workspace
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(root))
     monkeypatch.setenv("MESH_HOME", str(home))
     args = ["import", "dbt", str(projects / "shop_b"), "--domain", "stores"]
@@ -112,7 +113,7 @@ def test_a_failing_scratch_build_leaves_the_import_and_says_why(
 ):
     monkeypatch.setenv("MESH_PROJECT_ROOT", str(tmp_path / "repo"))
     monkeypatch.setenv("MESH_HOME", str(tmp_path / "home"))
-    (tmp_path / "repo" / "domains").mkdir(parents=True)
+    init_mesh(tmp_path / "repo")
     sql = projects / "shop_a" / "models" / "marts" / "orders.sql"
     sql.write_text("select no_such_column from {{ ref('stg_orders') }}")
     args = ["import", "dbt", str(projects / "shop_a"), "--domain", "shop", "--public", "orders"]

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mesh_platform.cli.progress import GenerateProgress, UpProgress
+from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.meshfile import MeshSpec, load_generator, load_mesh_file
 from mesh_platform.settings import MeshPaths, mesh_paths
 
@@ -43,7 +44,8 @@ def prepare_manifests(paths: MeshPaths) -> None:
     domains, _ = load_mesh(paths.domains)  # `mesh validate` reports descriptor errors
     for name, domain in sorted(domains.items()):
         started = time.perf_counter()
-        if prepare_manifest(render_project(domain, paths.contracts, paths.home)):
+        project = render_project(domain, paths.contracts, paths.home)
+        if prepare_manifest(project, origin=domain.dbt_dir):
             console.print(
                 f"prepared dbt manifest of {name} in {time.perf_counter() - started:.1f}s"
             )
@@ -141,7 +143,7 @@ def up_cmd(
         )  # fmt: skip
     try:
         prepare_manifests(paths)
-    except RuntimeError as exc:  # dbt parse refused a project: its message, not a traceback
+    except (RuntimeError, SpecErrors) as exc:  # dbt parse or deps refused: a message, no traceback
         console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
         raise typer.Exit(1) from None
     with UpProgress(console) as progress:

@@ -91,20 +91,18 @@ def port_contract(
         version: the port's major.
     """
     about = docs.description or f"{DECIDE} what one row of {port} is"
+    # No servers path and no portVersion: the port's major lives in the descriptor alone.
     return {
         "apiVersion": "v3.1.0", "kind": "DataContract", "id": f"urn:datacontract:{domain}:{port}",
         "name": port, "version": f"{version}.0.0", "status": "draft", "domain": domain,
         "dataProduct": port,
         "description": {"purpose": docs.description or f"{DECIDE} why {port} exists, for whom"},
-        "servers": [{"server": "lake", "type": "local", "format": "parquet",
-                     "path": f"lake/{domain}/{port}/v{version}/current/*.parquet"}],
         "schema": [{"name": port, "physicalName": port, "physicalType": "table",
                     "description": about,
                     "quality": [{"name": "not_empty", "metric": "rowCount",
                                  "mustBeGreaterThan": 0}],
                     "properties": [_property(c, docs) for c in columns]}],
         "slaProperties": [{"property": "freshness", "value": freshness_hours, "unit": "h"}],
-        "customProperties": [{"property": "portVersion", "value": version}],
     }  # fmt: skip
 
 
@@ -129,4 +127,5 @@ def draft_port_contract(
 
 def dump(contract: dict[str, Any], header: str) -> str:
     """The contract as YAML text under a one-line comment header."""
-    return f"# {header}\n" + yaml.safe_dump(contract, sort_keys=False, width=100)
+    # A wide line: each TODO(decide) stays one line for a person to edit.
+    return f"# {header}\n" + yaml.safe_dump(contract, sort_keys=False, width=1000)

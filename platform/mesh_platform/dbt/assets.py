@@ -19,6 +19,7 @@ from mesh_platform.contracts.checks import (
 )
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
+from mesh_platform.dbt.errors import contract_mismatches
 from mesh_platform.dbt.port_inputs import inputs_first, refused_input
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.sandbox import guard_build
@@ -119,7 +120,11 @@ class DomainBuild:
         self._emit_lineage(context, target, pubs)
         if not invocation.is_successful():
             error = invocation.get_error()
-            failures.append(f"dbt build failed: {error or 'see the logs'} (dbt logs in {target})")
+            # A port model's SQL against its contract is a person's fix: say which file and column.
+            mismatches = contract_mismatches(str(error or ""), f"domains/{self.domain.name}/dbt")
+            failures += mismatches or [
+                f"dbt build failed: {error or 'see the logs'} (dbt logs in {target})"
+            ]
         if failures:
             raise dg.Failure(description="; ".join(failures))
 

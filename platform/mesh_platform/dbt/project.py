@@ -6,10 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mesh_platform.dbt.packages import ensure_packages
 from mesh_platform.dbt.render import FINGERPRINT, render_project
+from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.settings import MeshPaths
 
@@ -40,19 +43,42 @@ def manifest_is_stale(project_dir: Path) -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
 
 
-def prepare_manifest(project_dir: Path, force: bool = False) -> bool:
+def _packages(project_dir: Path, origin: Path | None) -> None:
+    """`dbt deps` when stale; an error names the team's file (``origin``), not its copy."""
+    try:
+        ensure_packages(project_dir)
+    except SpecErrors as exc:
+        if origin is None:
+            raise
+        inside = Path(project_dir)
+        moved = [
+            replace(e, file=origin / Path(e.file).relative_to(inside))
+            if Path(e.file).is_relative_to(inside) else e
+            for e in exc.errors
+        ]  # fmt: skip
+        raise SpecErrors(moved) from None
+
+
+def prepare_manifest(project_dir: Path, force: bool = False, origin: Path | None = None) -> bool:
     """Run `dbt parse` when the manifest is stale, so code locations load without parsing.
 
     dbt runs in this process (dbtRunner): its ~4 s of imports are paid once however many
     projects are prepared. A forked worker (see ``mesh_platform.orchestration.mesh_up``) parses in a
     subprocess instead: dbt's parser deadlocked in a child forked from a process with threads.
 
+    Args:
+        project_dir: the prepared project.
+        force: parse even when the manifest is current.
+        origin: the domain's dbt folder the project was rendered from (named in errors).
+
     Returns:
         True when a parse ran.
 
     Raises:
         RuntimeError: dbt parse failed; the message names the project and dbt's error.
+        SpecErrors: a package cannot be installed (the packages file and the entry).
     """
+    _packages(project_dir, origin)  # dbt parse needs the packages; cheap when they are current
     if not force and not manifest_is_stale(project_dir):
         return False
     # The rendered profile (with the sandbox plugin) is the one runs use: partial parse holds.
@@ -80,7 +106,7 @@ def prepare_domain(domain: Domain, paths: MeshPaths, parse: bool = True) -> Path
     """
     project_dir = render_project(domain, paths.contracts, paths.home)
     if parse:
-        prepare_manifest(project_dir)
+        prepare_manifest(project_dir, origin=domain.dbt_dir)
     return project_dir
 
 

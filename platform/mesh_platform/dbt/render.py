@@ -14,13 +14,17 @@ from mesh_platform.dbt.port_models import inject_contracts, models_doc, port_con
 from mesh_platform.dbt.sources import inject_sources, input_tables, mesh_port_macro, sources_doc
 from mesh_platform.descriptors.loader import Domain
 
-COPIED_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+COPIED_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "packages")
 COPIED_FILES = ("packages.yml", "dependencies.yml", "package-lock.yml", "selectors.yml")
 GENERATED = "models/_mesh"  # generated properties: sources and contracted models nobody declared
 MACROS = "mesh_macros"  # the platform's macros (mesh_port), a macro path of the project
 FINGERPRINT = "mesh_render.txt"  # changes whenever any rendered file does: the manifest is stale
 PLUGIN_MODULE = "mesh_platform.dbt.sandbox_plugin"
 _OWN = ("target", "logs", "dbt_packages")  # dbt's own output: never the platform's to prune
+PROJECT_CONFIG = "project_config.yml"  # an imported project's dbt_project.yml config blocks
+# Config blocks dbt scopes by project name (``models: {<project>: {...}}``).
+_SCOPED = ("models", "snapshots", "data_tests", "tests", "seeds", "semantic-models",
+           "saved-queries", "sources")  # fmt: skip
 
 
 def prepared_dir(home: Path, domain: str) -> Path:
@@ -33,8 +37,23 @@ def _dump(doc: dict[str, Any], origin: str) -> str:
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
+def imported_config(dbt_dir: Path, name: str) -> dict[str, Any]:
+    """``project_config.yml`` (kept by `mesh import dbt`) as dbt_project.yml keys of ``name``.
+
+    Its scoped blocks (``models:`` ...) go back under the project's name; ``{}`` without one.
+    """
+    file = Path(dbt_dir) / PROJECT_CONFIG
+    config = yamlio.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
+    if not isinstance(config, dict):
+        return {}
+    return {k: {name: v} if k in _SCOPED else v for k, v in config.items()}
+
+
 def _project_file(domain: Domain) -> dict[str, Any]:
-    """The domain's own dbt_project.yml with what the platform needs, or the platform's default."""
+    """The domain's own dbt_project.yml with what the platform needs, or the platform's default.
+
+    The default takes an imported project's config (``project_config.yml``) over its layers.
+    """
     own = domain.dbt_dir / "dbt_project.yml"
     if own.exists():
         project = yamlio.safe_load(own.read_text(encoding="utf-8")) or {}
@@ -44,6 +63,7 @@ def _project_file(domain: Domain) -> dict[str, Any]:
         layers = {"+materialized": "table", "staging": {"+materialized": "view"}}
         project = {"name": domain.name, "version": "1.0.0", "config-version": 2,
                    "models": {domain.name: layers}}  # fmt: skip
+        project |= imported_config(domain.dbt_dir, domain.name)
     project["profile"] = domain.name
     paths = list(project.get("macro-paths") or ["macros"])
     project["macro-paths"] = [*paths, MACROS] if MACROS not in paths else paths

@@ -19,9 +19,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from mesh_platform import yamlio
 from mesh_platform.contracts.infer import READERS, Column, describe_table
 from mesh_platform.dbt.packages import QUIET_ENV, ensure_packages
+from mesh_platform.dbt.render import imported_config
 from mesh_platform.descriptors.errors import SpecError, SpecErrors
 
 INGESTED = "raw"  # the schema (and default dbt source) of landed rows
@@ -29,14 +29,9 @@ INGESTED = "raw"  # the schema (and default dbt source) of landed rows
 
 def _render(project: Path, domain: str, warehouse: Path) -> None:
     """dbt_project.yml (with the imported project's config) and a profile on ``warehouse``."""
-    config_file = project / "project_config.yml"
-    config = yamlio.safe_load(config_file.read_text()) if config_file.exists() else None
-    config = config or {}
     rendered: dict[str, Any] = {"name": domain, "version": "1.0.0", "config-version": 2,
                                 "profile": "scratch"}  # fmt: skip
-    for key, value in config.items():  # per-project blocks go under the project's name again
-        nested = key in ("models", "snapshots", "data_tests", "tests", "seeds")
-        rendered[key] = {domain: value} if nested else value
+    rendered |= imported_config(project, domain)
     (project / "dbt_project.yml").write_text(yaml.safe_dump(rendered, sort_keys=False))
     output = {"type": "duckdb", "path": str(warehouse), "threads": 1}
     profile = {"scratch": {"target": "scratch", "outputs": {"scratch": output}}}

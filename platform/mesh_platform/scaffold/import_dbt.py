@@ -12,11 +12,16 @@ import yaml
 from mesh_platform.contracts.infer import DECIDE
 from mesh_platform.contracts.port_init import model_docs
 from mesh_platform.scaffold.dbt_scan import DbtProject, scan_project
-from mesh_platform.scaffold.domain import check_name
+from mesh_platform.scaffold.domain import (
+    WORKSPACE,
+    add_workspace_entry,
+    check_name,
+    workspace_locations,
+)
 from mesh_platform.scaffold.errors import ScaffoldError
 from mesh_platform.scaffold.import_feeds import INGESTED, Feed, contracts, feeds, seed_models, snake
 from mesh_platform.scaffold.import_files import dbt_files, package_files, project_config
-from mesh_platform.scaffold.render import write_all
+from mesh_platform.scaffold.render import render, write_all
 
 
 @dataclass
@@ -86,6 +91,10 @@ def _check(project: DbtProject, domain: str, public: list[str], root: Path) -> N
     check_name(domain, "domain")
     if (root / "domains" / domain).exists():
         raise ScaffoldError(f"domain '{domain}' exists already at {root / 'domains' / domain}")
+    if not (root / WORKSPACE).is_file():
+        raise ScaffoldError(f"{root / WORKSPACE}: not found: is {root} a mesh? (`mesh init`)")
+    if domain in workspace_locations(root / WORKSPACE):
+        raise ScaffoldError(f"{root / WORKSPACE}: location '{domain}' is already listed")
     for model in public:
         if model not in project.models:
             have = ", ".join(sorted(project.models)) or "none"
@@ -119,7 +128,8 @@ def import_dbt(
     all_feeds = feeds(project, domain, result.next_steps)
     sources = contracts(project, all_feeds, domain, root, result.next_steps)
     home = root / "domains" / domain
-    files = {home / "domain.yaml": _domain_yaml(domain, owners)}
+    files = {home / "domain.yaml": _domain_yaml(domain, owners),
+             home / "defs.yaml": render("domain/defs.yaml.j2", name=domain)}  # fmt: skip
     files |= seed_models(project, home / "dbt" / "models")  # before products: adds their reads
     files |= sources
     for name, spec in products(project, domain, public, all_feeds).items():
@@ -132,6 +142,8 @@ def import_dbt(
         note = "# dbt_project.yml config of the imported project, for the platform's rendering.\n"
         files[home / "dbt" / "project_config.yml"] = note + _yaml(config)
     result.written = write_all(files, root)
+    add_workspace_entry(root / WORKSPACE, domain)  # its code location, as `mesh new domain` adds
+    result.written.append(WORKSPACE)
     for feed in all_feeds.values():
         if feed.file is not None:
             target = landing / feed.location
