@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import env_with
+from tests.support import env_with
 
 MESH = Path(sys.executable).with_name("mesh")
 MAX_HAND_WRITTEN = 40  # issue 12's bound for the whole onboarding

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import yaml
 from mesh_platform.contracts.infer import Column
 from mesh_platform.contracts.port_init import ModelDocs, port_contract
-from mesh_platform.descriptors.models import InputPort
 from mesh_platform.scaffold.import_dbt import import_dbt
 
 from tests.byo.conftest import PROJECTS
-from tests.conftest import REPO
 from tests.governance.conftest import MeshCopy, failing
 
 DR_CONTRACT = "contracts/sales/daily_revenue.odcs.yaml"
@@ -49,11 +45,7 @@ def test_once_classified_descriptions_and_types_remain(mesh: MeshCopy):
 
 
 def test_an_imported_domain_fails_govern_until_decided(mesh: MeshCopy):
-    shutil.copytree(REPO / "dagster_project", mesh.root / "dagster_project")  # import adds to it
     import_dbt(mesh.root, mesh.home / "landing", PROJECTS / "shop_a", "shop", ["customers"])
-    if "dbt_source" not in InputPort.model_fields:  # until descriptors know the source mapping
-        mesh.edit("domains/shop/products/customers.yaml",
-                  lambda d: [p.pop("dbt_source") for p in d["input_ports"]])  # fmt: skip
     result = mesh.govern("shop")
     owner = {(f.field, f.message.split(":")[0]) for f in failing(result, "owner")}
     assert owner == {("team", "team is a placeholder"),
