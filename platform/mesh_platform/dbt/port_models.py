@@ -1,4 +1,4 @@
-"""A public port model's dbt contract (columns, types, not_null, docs) from its ODCS contract."""
+"""A public port model's dbt contract (columns, types, docs) from its ODCS contract."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _column(prop: Any, team: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": prop.name}
     out["data_type"] = column_type(prop.physicalType, prop.logicalType).lower()
     out["description"] = prop.description or team.get("description") or ""
-    if prop.required:
-        out["constraints"] = [{"type": "not_null"}]
+    # `required` is no dbt not_null constraint: DuckDB would fail the build on the first null
+    # and lose the candidate; the blocking contract check keeps it with its rows and counts.
     return {**out, **{k: v for k, v in team.items() if k not in (*_TYPE_KEYS, *out)}}
 
 
