@@ -24,8 +24,13 @@ def built_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def built_mesh(built_home) -> subprocess.CompletedProcess:
-    """`mesh up --scale 0.1` once for every integration test that needs a built mesh."""
-    proc = mesh(built_home, "up", "--scale", "0.1")
+    """`mesh up --scale 0.1` once for every integration test that needs a built mesh.
+
+    Its own TMPDIR (beside the home), so a test can see what the build left in it.
+    """
+    tmp = built_home.parent / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    proc = run_mesh(built_home, "up", "--scale", "0.1", timeout=600, TMPDIR=str(tmp))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return proc
 

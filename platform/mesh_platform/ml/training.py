@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,8 +82,7 @@ def _champion_on(registry_root: Path, name: str, eval_df: pd.DataFrame, spec: Mo
     return None if current is None else _evaluate(load_booster(current), eval_df, spec)["model"]
 
 
-def _plots(model, eval_df: pd.DataFrame, spec: ModelSpec, name: str) -> list[Path]:
-    plot_dir = Path(tempfile.mkdtemp(prefix="mesh-plots-"))
+def _plots(model, eval_df: pd.DataFrame, spec: ModelSpec, name: str, plot_dir: Path) -> list[Path]:
     if spec.kind != "classifier":
         return save_plots(plot_dir, model.booster, prefix=name)
     scores = score_churn(model.booster, eval_df)
@@ -119,11 +116,9 @@ def train_and_register(
         higher_is_better=higher, champion_metrics_on_window=champion_on_window,
     )  # fmt: skip
     gains = model.booster.feature_importance("gain").tolist()
-    # Plots live with the version they describe, so the UI's links keep working.
-    plots = [
-        Path(shutil.copy2(p, Path(version.path) / p.name))
-        for p in _plots(model, eval_df, spec, name)
-    ]
+    # Plots are written straight into the version they describe (the UI links to them there),
+    # so a training leaves nothing in the system's temporary folder.
+    plots = _plots(model, eval_df, spec, name, Path(version.path))
     return TrainingResult(
         version, decision, evaluation["model"], evaluation["baseline"], tuned.best_params,
         dict(zip(model.features, gains, strict=True)), plots, split,
