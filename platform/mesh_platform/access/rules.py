@@ -30,7 +30,7 @@ ATTACH = re.compile(r"\battach\b\s*(?::|'|\"|database\b|if\b)", re.IGNORECASE)
 class SourceRead:
     """What one dbt source (or model) of a consumer reads, as written in its project."""
 
-    name: str  # "source customers.customer_profiles" or "model stg_x"
+    name: str  # "source billing.invoices" or "model stg_x"
     file: str  # relative to the domain folder
     text: str  # external_location, database or SQL: where the read goes
     mesh_port: str | None = None

@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 lineage_app = typer.Typer(help="Audit lineage: graphs, runs, PII flow, tamper and gap checks.",
                           no_args_is_help=True)  # fmt: skip
 
-DATASET = typer.Argument(..., help="sales/order_lines[@v1], namespace:name, or a table name")
+DATASET = typer.Argument(..., help="<domain>/<product>[@v1], namespace:name, or a table name")
 COLUMN = typer.Option(None, "--column", "-c", help="follow this column's lineage")
 DEPTH = typer.Option(None, "--depth", "-d", min=1, help="at most this many hops")
 

@@ -18,7 +18,7 @@ from mesh_platform.contracts.engines import VIEW, check, unreadable
 from mesh_platform.contracts.engines import Failure as Failure
 from mesh_platform.contracts.rules import ContractRules, compile_rules, sql_literal
 
-# Engine choice, measured on a 10M-row order_lines port on 2 cores (bench/README.md): one-scan
+# Engine choice, measured on a 10M-row port on 2 cores (bench/README.md): one-scan
 # DuckDB SQL of all row and key rules 1.6 s; Pandera polars on the loaded frame 0.4 s for nulls
 # and row checks (+0.4 s to load) but 3.0 s with the composite primary key (polars'
 # is_duplicated/n_unique take 4-5 s on 10M keys, DuckDB's count(DISTINCT) 1.4 s). So the default

@@ -13,7 +13,7 @@ from mesh_platform.settings import MeshPaths
 
 @dataclass(frozen=True)
 class CrossEdge:
-    """A consumer asset (``personalization/stg_customers__customer_profiles``) reading a port."""
+    """A consumer asset (``finance/stg_billing__invoices``) reading a port."""
 
     producer: str
     consumer: str

@@ -16,7 +16,7 @@ class GraphvizMissing(RuntimeError):
 
 
 def short_name(dataset: str) -> str:
-    """A readable label: ``port sales/order_lines/v1``, ``landing ...``, or the table name."""
+    """A readable label: ``port billing/invoices/v1``, ``landing ...``, or the table name."""
     if dataset.startswith("duckdb://"):
         return dataset.rpartition(":")[2]
     path = dataset.partition(":")[2] or dataset

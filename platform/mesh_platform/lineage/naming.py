@@ -61,14 +61,14 @@ def ingest_asset_name(entity: str) -> str:
 
 
 def job_name(asset_path: list[str]) -> str:
-    """Job name of an asset's execution: its key joined with dots (``sales.order_lines``)."""
+    """Job name of an asset's execution: its key joined with dots (``billing.invoices``)."""
     return ".".join(asset_path)
 
 
 def resolve_alias(paths: MeshPaths, text: str) -> DatasetName:
     """Accept ``<domain>/<product>[@v<major>]``, ``namespace:name`` or a bare path/name.
 
-    Lets auditors type ``sales/order_lines`` instead of the port's full dataset name.
+    Lets auditors type ``billing/invoices`` instead of the port's full dataset name.
     """
     if "/" in text and ":" not in text and not text.startswith("/"):
         ref, _, major = text.partition("@v")

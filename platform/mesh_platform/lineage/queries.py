@@ -65,7 +65,7 @@ def node_id(dataset: str, column: str | None = None) -> str:
 def resolve(store: LineageStore, paths: MeshPaths, text: str) -> str:
     """The store id of what a user typed: an alias, ``namespace:name``, or a unique bare name.
 
-    A bare name such as ``sales.main.order_lines`` matches the one dataset of that name.
+    A bare name such as ``billing.main.invoices`` matches the one dataset of that name.
     """
     wanted = str(resolve_alias(paths, text))
     if store.query("SELECT 1 FROM datasets WHERE ds = ?", [wanted]):

@@ -82,7 +82,7 @@ def save_plots(
         booster: A trained booster.
         y: Binary labels of the evaluation window (classifier only).
         scores: Scores of the same rows.
-        prefix: File name prefix, e.g. ``churn``.
+        prefix: File name prefix, the model's name.
 
     Returns:
         Paths of the written PNG files.

@@ -1,6 +1,6 @@
 """Code locations of the domains: workspace.yaml names a domain as this module's attribute.
 
-``attribute: sales`` loads ``domains/sales/defs.yaml`` of the mesh (``settings.project_root``).
+``attribute: billing`` loads ``domains/billing/defs.yaml`` of the mesh (``settings.project_root``).
 Dagster only puts a location's working directory on ``sys.path`` and never changes the current
 directory, so the domain is named by the attribute rather than found from the working directory.
 """

@@ -34,7 +34,7 @@ class Upstream:
 def _upstream(root: Path, domains: dict[str, Domain], ref: str) -> Upstream:
     """The newest major of the public port ``ref`` (``<domain>/<port>``), with its contract."""
     if ref.count("/") != 1:
-        raise ScaffoldError(f"--from '{ref}' must be <domain>/<port>, e.g. sales/order_lines")
+        raise ScaffoldError(f"--from '{ref}' must be <domain>/<port>, e.g. billing/invoices")
     domain, port = ref.split("/")
     majors = [
         p for d in domains.values() if d.name == domain

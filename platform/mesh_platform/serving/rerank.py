@@ -1,4 +1,4 @@
-"""Session re-ranking: categories a customer views or carts now lift matching recommendations."""
+"""Session re-ranking: categories a customer views or carts now lift matching recommended items."""
 
 from __future__ import annotations
 

@@ -108,14 +108,14 @@ def _model_problem(name: str, layer: str) -> tuple[str, str] | None:
     if layer == "staging" and not STAGING.match(name):
         return (
             f"staging model '{name}' is not stg_<source>__<entity>",
-            "rename it stg_<source>__<entity>, e.g. stg_erp__orders",
+            "rename it stg_<source>__<entity>, e.g. stg_crm__accounts",
         )
     if layer != "staging" and name.startswith("stg_"):
         return (f"staging model '{name}' lives in {layer}/", "move it to models/staging/")
     if layer == "marts" and (name.startswith(LAYER_PREFIXES) or not SNAKE.match(name)):
         return (
             f"mart '{name}' must be an unprefixed snake_case name",
-            "name the mart for what it holds, e.g. daily_revenue",
+            "name the mart for what it holds, e.g. monthly_invoices",
         )
     if not SNAKE.match(name.replace("__", "_")):
         return f"model '{name}' is not snake_case", FIX_SNAKE
