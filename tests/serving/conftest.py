@@ -14,15 +14,22 @@ from fastapi.testclient import TestClient
 from mesh_platform.ml import promotion, registry
 from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.app import create_app
-from mesh_platform.serving.config import (
-    MODEL_NAME,
-    ORDER_LINES,
-    PRODUCTS,
-    RECOMMENDATIONS,
-    ServeConfig,
-)
+from mesh_platform.serving.config import ServeConfig, ServedPorts
 from mesh_platform.settings import MeshPaths, mesh_paths
 
+# What the demo's domains/personalization/products/recommender.yaml `serving:` block resolves to
+# (tests/serving/test_binding.py checks that it does).
+SERVED = ServedPorts(
+    model_name="recommender", predictions="personalization/recommendations@v1",
+    entity="customer_id", item="product_id", rank="rank", score="score", as_of="as_of_date",
+    catalogue="catalog/products@v1", catalogue_key="product_id", group="category",
+    popularity="sales/order_lines@v1", popularity_item="product_id", popularity_time="order_date",
+    popularity_weight="quantity", popularity_exclude=(("status", ("cancelled",)),),
+    landing="web", landing_prefix="events_api",
+    event_weights=(("view", 1.0), ("add_to_cart", 3.0)),
+)  # fmt: skip
+RECOMMENDATIONS, PRODUCTS, ORDER_LINES = SERVED.refs()
+MODEL_NAME = SERVED.model_name
 CATEGORIES = ["toys", "books", "garden", "music"]
 N_PRODUCTS = 40  # product p is in category CATEGORIES[p % 4]
 CUSTOMERS = range(1, 31)  # customers 1..30 have recommendations; others are unknown
@@ -102,7 +109,7 @@ def published(mesh_home, tmp_path) -> MeshPaths:
     return paths
 
 
-FAST = ServeConfig(poll_interval_s=0.05, flush_interval_s=0.1)
+FAST = ServeConfig(SERVED, poll_interval_s=0.05, flush_interval_s=0.1)
 
 
 @pytest.fixture

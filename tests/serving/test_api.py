@@ -6,10 +6,9 @@ import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 from mesh_platform.ports import snapshots as ports
 from mesh_platform.serving.app import create_app
-from mesh_platform.serving.config import ORDER_LINES, RECOMMENDATIONS
 from mesh_platform.settings import mesh_paths
 
-from tests.serving.conftest import FAST, category_of
+from tests.serving.conftest import FAST, ORDER_LINES, RECOMMENDATIONS, category_of
 
 
 def _port_rows(lake, ref) -> list[dict]:
@@ -112,7 +111,7 @@ def test_bad_json_gets_a_4xx_with_a_message(client):
 def test_health_ready_and_metrics(client):
     assert client.get("/v1/health").json() == {"status": "ok"}
     ready = client.get("/v1/ready").json()
-    assert ready["ready"] is True and ready["customers"] == 30
+    assert ready["ready"] is True and ready["entities"] == 30
     assert ready["registry_champion"] == ready["model"]["version"] == 1
     client.get("/v1/recommendations/7")
     text = client.get("/metrics").text
@@ -127,9 +126,15 @@ def test_openapi_documents_the_response_models(client):
     spec = client.get("/openapi.json").json()
     get = spec["paths"]["/v1/recommendations/{customer_id}"]["get"]
     schema = get["responses"]["200"]["content"]["application/json"]["schema"]
-    assert schema["$ref"].endswith("RecommendationsOut")
+    assert schema["$ref"].endswith("AnswerOut")
     assert {"422", "503"} <= set(get["responses"])
     assert "/v1/events" in spec["paths"] and "/metrics" in spec["paths"]
+    # The documented names are the served port's columns (the serving block's configuration).
+    assert [p["name"] for p in get["parameters"]] == ["customer_id", "k"]
+    components = spec["components"]["schemas"]
+    assert list(components["AnswerOut"]["properties"])[0] == "customer_id"
+    assert {"product_id", "category"} <= set(components["ItemOut"]["properties"])
+    assert {"product_id", "customer_id"} <= set(components["EventIn"]["properties"])
 
 
 def test_not_ready_until_something_is_published(mesh_home):

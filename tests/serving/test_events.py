@@ -30,7 +30,7 @@ def test_events_rerank_the_customer_on_the_next_request(client):
              event(7, garden[2], "view")]  # fmt: skip
     response = client.post("/v1/events", json={"events": batch})
     assert response.status_code == 202
-    assert response.json() == {"accepted": 3, "reranked_customers": 1, "lands_within_s": 0.1}
+    assert response.json() == {"accepted": 3, "reranked_entities": 1, "lands_within_s": 0.1}
     after = client.get("/v1/recommendations/7?k=5").json()
     assert after["reranked"] is True and after["personalised"] is True
     assert after["items"][0]["category"] == "garden"
@@ -50,7 +50,7 @@ def test_session_of_an_unknown_customer_reranks_the_fallback(client):
 
 def test_anonymous_events_land_but_rerank_nobody(client):
     response = client.post("/v1/events", json={"events": [event(None, 12)]})
-    assert response.status_code == 202 and response.json()["reranked_customers"] == 0
+    assert response.status_code == 202 and response.json()["reranked_entities"] == 0
 
 
 def test_old_events_do_not_boost(client):

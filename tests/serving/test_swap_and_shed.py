@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from mesh_platform.ports import snapshots as ports
-from mesh_platform.serving.config import RECOMMENDATIONS
 
 from tests.serving.conftest import (
     N_PRODUCTS,
+    RECOMMENDATIONS,
     TOP_K,
     publish_recommendations,
     register_champion,

@@ -1,6 +1,8 @@
-"""`mesh serve`: the real-time recommendations API (FastAPI on uvicorn)."""
+"""`mesh serve`: the real-time API (FastAPI on uvicorn) of a product's ``serving:`` block."""
 
 from __future__ import annotations
+
+import re
 
 import typer
 from rich.console import Console
@@ -8,30 +10,58 @@ from rich.console import Console
 from mesh_platform.settings import mesh_paths
 
 console = Console()
+err_console = Console(stderr=True)
+PRODUCT = re.compile(r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$")
+
+
+def _listen_and_product(port: str, product: str | None) -> tuple[int, str | None]:
+    """``--port`` is a TCP port, or (as the issue spells it) DOMAIN/PRODUCT: split the two."""
+    if PRODUCT.match(port):
+        if product is not None and product != port:
+            raise typer.BadParameter(f"names {port}, and --product names {product}: give one",
+                                     param_hint="--port")  # fmt: skip
+        return 8000, port
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise typer.BadParameter(f"{port!r} is neither a TCP port (1-65535) nor DOMAIN/PRODUCT",
+                                 param_hint="--port")  # fmt: skip
+    return int(port), product
 
 
 def serve_cmd(
+    product: str | None = typer.Option(
+        None, help="DOMAIN/PRODUCT whose 'serving:' block to serve (default: the only one)."
+    ),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="TCP port."),
+    port: str = typer.Option("8000", help="TCP port (or DOMAIN/PRODUCT, as --product)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes sharing the port."),
     max_pending: int = typer.Option(64, min=1, help="Pending requests per worker before 503."),
     poll_interval: float = typer.Option(1.0, min=0.05, help="Seconds between champion checks."),
     flush_interval: float = typer.Option(5.0, min=0.05, help="Max seconds before events land."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
-    """Serve recommendations from the recommender champion's published port.
+    """Serve the ranked predictions a product's ``serving:`` block names, from its champion.
 
-    Docs at /docs, OpenAPI at /openapi.json, Prometheus metrics at /metrics.
+    Docs at /docs, OpenAPI at /openapi.json, Prometheus metrics at /metrics. Exit 2 when the mesh
+    declares nothing (or nothing valid, or several products and no --product) to serve.
     """
+    from mesh_platform.serving.binding import ServeSetupError, load_served
     from mesh_platform.serving.config import ServeConfig
     from mesh_platform.serving.server import serve
 
+    tcp, wanted = _listen_and_product(port, product)
     paths = mesh_paths()
-    config = ServeConfig(max_pending=max_pending, poll_interval_s=poll_interval,
-                         flush_interval_s=flush_interval)  # fmt: skip
-    console.print(f"recommendations API on http://{host}:{port}/v1 ({workers} worker(s)) "
-                  f"serving {paths.lake}", highlight=False)  # fmt: skip
-    serve(paths, config, host, port, workers, log_level)
+    try:
+        served, window = load_served(paths.root, wanted)
+    except ServeSetupError as exc:
+        for line in str(exc).splitlines():
+            err_console.print(f"[red]error[/] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    config = ServeConfig(served, max_pending=max_pending, poll_interval_s=poll_interval,
+                         flush_interval_s=flush_interval, popular_window_days=window)  # fmt: skip
+    console.print(f"{served.predictions} ({served.model_name} champion) on "
+                  f"http://{host}:{tcp}/v1/{served.path_name}/{{{served.entity}}} "
+                  f"({workers} worker(s)) serving {paths.lake}", highlight=False)  # fmt: skip
+    serve(paths, config, host, tcp, workers, log_level)
 
 
 def register(app: typer.Typer) -> None:

@@ -175,4 +175,7 @@ def validate_mesh(repo_root: Path) -> tuple[dict[str, Domain], list[SpecError]]:
     domains, errors = load_mesh(root / "domains")
     contracts, _ = load_contracts(root / "contracts")  # their errors: check_mesh_drift's
     drift = check_mesh_drift(root, domains)
-    return domains, mesh_errors + errors + drift + preflight(domains, contracts)
+    from mesh_platform.contracts.serving_refs import serving_problems
+
+    served = serving_problems(domains, contracts)
+    return domains, mesh_errors + errors + drift + preflight(domains, contracts) + served

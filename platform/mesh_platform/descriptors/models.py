@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mesh_platform.descriptors.serving import ServingSpec
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 LANDING_SOURCE = "raw"  # default dbt source of landed tables (ingestion writes schema raw)
 # An owner is a Dagster team (team:<name>) or an e-mail address, as Dagster's owners field accepts.
@@ -176,6 +178,7 @@ class ProductSpec(_Strict):
     slos: Slos = Field(default_factory=Slos)
     model: ModelSpec | None = Field(default=None, description="ML products: the model to train")
     pii_purpose: PiiPurpose | None = Field(default=None, description="publish these PII unmasked")
+    serving: ServingSpec | None = Field(default=None, description="what `mesh serve` answers from")
 
     @field_validator("owners")
     @classmethod

@@ -8,15 +8,15 @@ from mesh_platform.serving import metrics
 from mesh_platform.serving.champion import ServingState
 from mesh_platform.serving.events import EventBatch, EventsAccepted, landing_line
 from mesh_platform.serving.index import dumps
-from mesh_platform.serving.rerank import EVENT_WEIGHTS, rerank
+from mesh_platform.serving.rerank import rerank
 
 
 class NotReady(Exception):
     """No index is loaded yet (nothing published): a deliberate 503."""
 
 
-def recommend(state: ServingState, customer_id: int, k: int) -> bytes:
-    """The JSON answer for one customer: precomputed, or re-ranked by the live session.
+def recommend(state: ServingState, entity_id: int, k: int) -> bytes:
+    """The JSON answer for one entity: precomputed, or re-ranked by the live session.
 
     Raises:
         NotReady: nothing has been published to serve from yet.
@@ -24,18 +24,18 @@ def recommend(state: ServingState, customer_id: int, k: int) -> bytes:
     index = state.index  # one read: the whole request uses this index even if a swap happens
     if index is None:
         raise NotReady(state.not_ready)
-    if customer_id in state.sessions:
-        interest = state.sessions.interest(customer_id)
+    if entity_id in state.sessions:
+        interest = state.sessions.interest(entity_id)
         if interest:
-            items, personalised = rerank(index, customer_id, k, interest,
+            items, personalised = rerank(index, entity_id, k, interest,
                                          state.config.session_boost)  # fmt: skip
             metrics.RERANKED.inc()
             if not personalised:
                 metrics.FALLBACKS.inc()
-            return index.render(customer_id, items, k, personalised, True)
-    if customer_id not in index.personal:
+            return index.render(entity_id, items, k, personalised, True)
+    if entity_id not in index.personal:
         metrics.FALLBACKS.inc()
-    return index.body(customer_id, k)
+    return index.body(entity_id, k)
 
 
 def accept_events(state: ServingState, batch: EventBatch) -> EventsAccepted:
@@ -49,21 +49,22 @@ def accept_events(state: ServingState, batch: EventBatch) -> EventsAccepted:
     if state.writer is not None:
         state.writer.add(lines)  # first: an event refused here changes no session either
     index, touched, shared = state.index, set(), []
+    weights = dict(state.config.ports.event_weights)
     epoch = now.timestamp()
     for event in batch.events:
         metrics.EVENTS.labels(event.event_type).inc()
-        category = index.categories.get(event.product_id) if index else None
-        if event.customer_id is None or category is None:
-            continue  # anonymous, or a product the catalog port does not know yet
+        group = index.groups.get(event.item_id) if index else None
+        if event.entity_id is None or group is None:
+            continue  # anonymous, or an item the catalogue port does not know yet
         at = event.occurred_at.replace(tzinfo=UTC).timestamp() if event.occurred_at else epoch
-        entry = (event.customer_id, category, EVENT_WEIGHTS[event.event_type], min(at, epoch))
+        entry = (event.entity_id, group, weights[event.event_type], min(at, epoch))
         state.sessions.add(*entry)
-        touched.add(event.customer_id)
+        touched.add(event.entity_id)
         shared.append(entry)
     if state.journal is not None:
         state.journal.write(shared)  # the other workers apply it within ~0.2 s
     wait = state.writer.interval_s if state.writer else 0.0
-    return EventsAccepted(accepted=len(lines), reranked_customers=len(touched),
+    return EventsAccepted(accepted=len(lines), reranked_entities=len(touched),
                           lands_within_s=wait)  # fmt: skip
 
 
@@ -76,7 +77,7 @@ def readiness(state: ServingState) -> tuple[int, bytes]:
     stale = info.registry_champion is not None and info.registry_champion != info.version
     return 200, dumps({
         "ready": True, "model": info.as_json(), "registry_champion": info.registry_champion,
-        "awaiting_champion_snapshot": stale, "customers": index.customers,
+        "awaiting_champion_snapshot": stale, "entities": index.entities,
         "popular_items": len(index.popular), "sessions": len(state.sessions),
         "pending_events": state.writer.pending if state.writer else 0,
         "last_reload_error": state.last_error,

@@ -39,9 +39,9 @@ class ServingState:
         self.index, self.not_ready = index, ""
         metrics.SWAPS.inc()
         metrics.MODEL_VERSION.set(index.model.version or 0)
-        metrics.CUSTOMERS.set(index.customers)
-        log.info("serving %s v%s (snapshot %s, %d customers)", index.model.name,
-                 index.model.version, index.model.snapshot_id, index.customers)  # fmt: skip
+        metrics.ENTITIES.set(index.entities)
+        log.info("serving %s v%s (snapshot %s, %d entities)", index.model.name,
+                 index.model.version, index.model.snapshot_id, index.entities)  # fmt: skip
 
 
 def new_state(paths: MeshPaths, config: ServeConfig) -> ServingState:
@@ -57,7 +57,7 @@ async def refresh(state: ServingState) -> bool:
     Building happens in a thread; a failure keeps the current index and is reported.
     """
     try:
-        key = await asyncio.to_thread(source_key, state.paths)
+        key = await asyncio.to_thread(source_key, state.paths, state.config.ports)
         if state.index is not None and key == state.index.sources:
             return False
         index = await asyncio.to_thread(build_index, state.paths, state.config)
@@ -80,8 +80,8 @@ async def follow_journal(state: ServingState) -> None:
     assert state.journal is not None
     while True:
         try:
-            for customer, category, weight, at in await asyncio.to_thread(state.journal.tail):
-                state.sessions.add(customer, category, weight, at)
+            for entity, group, weight, at in await asyncio.to_thread(state.journal.tail):
+                state.sessions.add(entity, group, weight, at)
         except (OSError, ValueError) as exc:  # a torn or removed file: skip, keep serving
             log.warning("session journal: %s", exc)
         await asyncio.sleep(TAIL_INTERVAL_S)

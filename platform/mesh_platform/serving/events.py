@@ -1,8 +1,8 @@
-"""Real-time events: their schema, and the writer that lands them for the web domain's ingestion.
+"""Real-time events: their schema, and the writer that lands them for a landing input.
 
-Events land as complete JSON-lines files in ``landing/web/`` (the ``tracking_events`` source
-contract, the generator's exact line format): written under a dot-name the landing glob
-``events_*.jsonl`` does not match, then renamed, so the landing sensor never sees half a file.
+Events land as complete JSON-lines files in the folder ``serving.events`` names (the landing
+input's source contract, the generator's exact line format): written under a dot-name the
+landing glob does not match, then renamed, so the landing sensor never sees half a file.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from mesh_platform.serving import metrics
 from mesh_platform.serving.index import dumps
@@ -28,16 +28,19 @@ FUTURE_SLACK = timedelta(minutes=5)  # client clocks drift; later than this is a
 ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 
 
-class EventIn(BaseModel):
-    """One interaction of the web shop (the tracking_events source contract)."""
+class EventBase(BaseModel):
+    """One interaction (the fields every event has); `event_models` adds the entity and item ids.
+
+    The entity and item fields take the served port's column names, so an event line lands in
+    the format of the landing input that reads it.
+    """
 
     model_config = ConfigDict(extra="forbid")
+    names: ClassVar[tuple[str, str]] = ("entity_id", "item_id")  # set per served port
 
-    event_type: Literal["view", "add_to_cart"]
-    product_id: int = Field(ge=1, le=MAX_ID)
+    event_type: str
     session_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     device: Literal["desktop", "mobile", "tablet"]
-    customer_id: int | None = Field(None, ge=1, le=MAX_ID, description="null when anonymous")
     occurred_at: datetime | None = Field(
         None,
         description="ISO 8601, after 2000-01-01 and at most 5 min ahead; default: receipt time",
@@ -59,30 +62,56 @@ class EventIn(BaseModel):
             raise ValueError("occurred_at must be after 2000-01-01 and not in the future")
         return utc.replace(tzinfo=None)
 
+    @property
+    def entity_id(self) -> int | None:
+        """Who acted (None: anonymous)."""
+        return getattr(self, self.names[0])
+
+    @property
+    def item_id(self) -> int:
+        """The item acted on."""
+        return getattr(self, self.names[1])
+
 
 class EventBatch(BaseModel):
     """Events sent together (a page's beacon batch)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[EventIn] = Field(min_length=1, max_length=500)
+    events: list[EventBase] = Field(min_length=1, max_length=500)
+
+
+def event_models(entity: str, item: str, event_types: list[str]) -> type[EventBatch]:
+    """The batch model of a served port: ids named after its columns, its event types."""
+    kinds = Literal[tuple(event_types)]  # type: ignore[valid-type]
+    fields: dict[str, Any] = {
+        "event_type": (kinds, ...),
+        item: (int, Field(ge=1, le=MAX_ID)),
+        entity: (int | None, Field(None, ge=1, le=MAX_ID, description="null when anonymous")),
+    }
+    event = create_model("EventIn", __base__=EventBase, __doc__="One interaction.", **fields)
+    event.names = (entity, item)
+    events: Any = list[event]  # pyright: ignore[reportInvalidTypeForm]
+    return create_model("EventBatch", __base__=EventBatch, __doc__=EventBatch.__doc__,
+                        events=(events, Field(min_length=1, max_length=500)))  # fmt: skip
 
 
 class EventsAccepted(BaseModel):
     """What happened to a batch of events."""
 
     accepted: int
-    reranked_customers: int = Field(description="customers whose session interest changed")
+    reranked_entities: int = Field(description="entities whose session interest changed")
     lands_within_s: float = Field(description="longest wait before the events land for batch")
 
 
-def landing_line(event: EventIn, received: datetime) -> bytes:
-    """The JSON line the web domain's ingestion reads, keys in the generator's order."""
+def landing_line(event: EventBase, received: datetime) -> bytes:
+    """The JSON line the landing input's ingestion reads, keys in the generator's order."""
     at = event.occurred_at or received.replace(tzinfo=None)
+    entity, item = event.names
     return dumps({
         "event_id": event.event_id or f"api-{uuid.uuid4().hex}", "event_type": event.event_type,
-        "customer_id": event.customer_id, "session_id": event.session_id,
-        "product_id": event.product_id, "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%S"),
+        entity: event.entity_id, "session_id": event.session_id,
+        item: event.item_id, "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%S"),
         "device": event.device,
     }) + b"\n"  # fmt: skip
 
@@ -94,9 +123,12 @@ class LandingFull(Exception):
 class LandingWriter:
     """Buffers event lines and lands them as complete files, by time or by count."""
 
-    def __init__(self, folder: Path, interval_s: float, max_events: int) -> None:
-        """Land into ``folder`` (``<landing>/web``) at least every ``interval_s`` seconds."""
+    def __init__(
+        self, folder: Path, interval_s: float, max_events: int, prefix: str = "events_api"
+    ) -> None:
+        """Land ``<prefix>-*.jsonl`` into ``folder`` at least every ``interval_s`` seconds."""
         self.folder, self.interval_s, self.max_events = Path(folder), interval_s, max_events
+        self.prefix = prefix
         self._buffer: list[bytes] = []
         self._lock, self._flush_lock = threading.Lock(), threading.Lock()
         self._stop = threading.Event()
@@ -155,7 +187,7 @@ class LandingWriter:
 
     def _write(self, lines: list[bytes]) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        name = f"events_api-{stamp}-{os.getpid()}-{next(self._seq):06d}.jsonl"
+        name = f"{self.prefix}-{stamp}-{os.getpid()}-{next(self._seq):06d}.jsonl"
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp, final = self.folder / f".{name}.tmp", self.folder / name
         try:

@@ -1,7 +1,7 @@
 """The outer ASGI layer: admission control, metrics, and the fast path of the hot GET.
 
-The fast path answers ``GET /v1/recommendations/<digits>[?k=<digits>]`` without FastAPI's routing
-and validation (about half the per-request cost, see docs/serving.md). It handles only requests
+The fast path answers ``GET /v1/<port>/<digits>[?k=<digits>]`` without FastAPI's routing and
+validation (about half the per-request cost, see docs/serving.md). It handles only requests
 that are valid by construction and hands anything else to the FastAPI route, which owns the
 documented contract and its error messages; both call the same `answers.recommend`.
 """
@@ -15,18 +15,17 @@ from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, recommend
 from mesh_platform.serving.champion import ServingState
 
-RECS_PREFIX = "/v1/recommendations/"
 ROUTES = {"/v1/events": "events", "/v1/health": "health", "/v1/ready": "ready",
           "/metrics": "metrics"}  # fmt: skip
-SHEDDABLE = {"recommendations", "events", "other"}  # probes and metrics always answer
+UNSHED = {"health", "ready", "metrics"}  # probes and metrics always answer
 MAX_ID_DIGITS = 18  # every 18-digit number fits a signed 64-bit id
 JSON = [(b"content-type", b"application/json")]
 
 
-def route_of(path: str) -> str:
-    """The metrics label of a path (bounded cardinality)."""
-    if path.startswith(RECS_PREFIX):
-        return "recommendations"
+def route_of(path: str, prefix: str, label: str) -> str:
+    """The metrics label of a path (bounded cardinality): ``label`` for the answer route."""
+    if path.startswith(prefix):
+        return label
     return ROUTES.get(path, "other")
 
 
@@ -37,22 +36,24 @@ class Gateway:
         """Wrap ``app`` (the FastAPI application) serving from ``state``."""
         self.app, self.state = app, state
         self.max_k, self.default_k = state.config.max_k, state.config.default_k
+        self.label = state.config.ports.path_name  # the answer route's metrics label
+        self.prefix = f"/v1/{self.label}/"
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """ASGI entry point."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start, route = perf_counter(), route_of(scope["path"])
+        start, route = perf_counter(), route_of(scope["path"], self.prefix, self.label)
         admission, status = self.state.admission, 500
         try:
-            if route in SHEDDABLE and not admission.admit():
+            if route not in UNSHED and not admission.admit():
                 metrics.SHED.inc()
                 status = await admission.shed(send)
                 return
             admission.inflight += 1
             try:
-                fast = route == "recommendations" and scope["method"] == "GET"
+                fast = route == self.label and scope["method"] == "GET"
                 status = (await self._fast(scope, send) if fast else 0) or await self._full(
                     scope, receive, send
                 )
@@ -62,8 +63,8 @@ class Gateway:
             metrics.observe(route, status, perf_counter() - start)
 
     def _parse(self, scope: Any) -> tuple[int, int] | None:
-        """(customer_id, k) when the request is valid by construction, else None."""
-        rest = scope["path"][len(RECS_PREFIX) :]
+        """(entity id, k) when the request is valid by construction, else None."""
+        rest = scope["path"][len(self.prefix) :]
         if not (rest.isascii() and rest.isdigit() and len(rest) <= MAX_ID_DIGITS) or rest[0] == "0":
             return None
         query: bytes = scope["query_string"]

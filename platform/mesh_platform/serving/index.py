@@ -1,4 +1,4 @@
-"""The in-memory recommendation index: an immutable snapshot of answers, swapped as a whole."""
+"""The in-memory answer index: an immutable snapshot of answers, swapped as a whole."""
 
 from __future__ import annotations
 
@@ -25,12 +25,20 @@ MODEL, POPULARITY, SESSION = "model", "popularity", "session"
 
 
 class Item(NamedTuple):
-    """One recommendable product with its score and where it came from."""
+    """One rankable item with its score, its group and where it came from."""
 
-    product_id: int
+    item_id: int
     score: float
-    category: str | None
+    group: str | None
     source: str
+
+
+class ApiNames(NamedTuple):
+    """The answer's keys for the entity, the item and its group (the served port's columns)."""
+
+    entity: str
+    item: str
+    group: str
 
 
 @dataclass(frozen=True)
@@ -60,49 +68,50 @@ class RecIndex:
     model: ModelInfo
     personal: Mapping[int, tuple[Item, ...]]
     popular: tuple[Item, ...]
-    popular_by_category: Mapping[str, tuple[Item, ...]]
-    categories: Mapping[int, str]
+    popular_by_group: Mapping[str, tuple[Item, ...]]
+    groups: Mapping[int, str]
     default_k: int
+    names: ApiNames
     sources: tuple[str | None, ...] = ()  # snapshot ids (and champion) it was built from
     _bodies: dict[int, bytes] = field(default_factory=dict, repr=False)
 
-    def items_for(self, customer_id: int, k: int) -> tuple[list[Item], bool]:
+    def items_for(self, entity_id: int, k: int) -> tuple[list[Item], bool]:
         """Top ``k`` items and whether they are personalised (else the popularity fallback)."""
-        own = self.personal.get(customer_id)
+        own = self.personal.get(entity_id)
         if own is None:
             return list(self.popular[:k]), False
         return pad(own, self.popular, k), True
 
-    def body(self, customer_id: int, k: int) -> bytes:
-        """The JSON response for a customer without session context."""
+    def body(self, entity_id: int, k: int) -> bytes:
+        """The JSON answer for an entity without session context."""
         if k == self.default_k:
-            cached = self._bodies.get(customer_id)
+            cached = self._bodies.get(entity_id)
             if cached is not None:
                 return cached
-        items, personalised = self.items_for(customer_id, k)
-        body = self.render(customer_id, items, k, personalised, False)
+        items, personalised = self.items_for(entity_id, k)
+        body = self.render(entity_id, items, k, personalised, False)
         if k == self.default_k and personalised:
             # Rendered on first use, not at build: the build stays short (it holds the GIL
             # while requests are served); from then on the common request is a dict lookup.
-            self._bodies[customer_id] = body
+            self._bodies[entity_id] = body
         return body
 
     def render(
-        self, customer_id: int, items: Iterable[Item], k: int, personalised: bool, reranked: bool
+        self, entity_id: int, items: Iterable[Item], k: int, personalised: bool, reranked: bool
     ) -> bytes:
         """Serialise one response (the RecommendationsOut schema)."""
+        n = self.names
         return dumps({
-            "customer_id": customer_id, "k": k, "personalised": personalised,
+            n.entity: entity_id, "k": k, "personalised": personalised,
             "fallback": None if personalised else POPULARITY, "reranked": reranked,
             "model": self.model.as_json(),
-            "items": [{"rank": r, "product_id": i.product_id, "score": i.score,
-                       "category": i.category, "source": i.source}
-                      for r, i in enumerate(items, start=1)],
+            "items": [{"rank": r, n.item: i.item_id, "score": i.score, n.group: i.group,
+                       "source": i.source} for r, i in enumerate(items, start=1)],
         })  # fmt: skip
 
     @property
-    def customers(self) -> int:
-        """Customers with personalised recommendations."""
+    def entities(self) -> int:
+        """Entities with personalised answers."""
         return len(self.personal)
 
 
@@ -110,6 +119,6 @@ def pad(own: tuple[Item, ...], popular: tuple[Item, ...], k: int) -> list[Item]:
     """The first ``k`` of ``own``, topped up with popular items it does not already hold."""
     items = list(own[:k])
     if len(items) < k:
-        seen = {i.product_id for i in items}
-        items += [p for p in popular if p.product_id not in seen][: k - len(items)]
+        seen = {i.item_id for i in items}
+        items += [p for p in popular if p.item_id not in seen][: k - len(items)]
     return items

@@ -2,7 +2,7 @@
 
 Each worker appends the interest its events produced to a per-minute file with one
 ``O_APPEND`` write per batch, and tails the files every ``TAIL_INTERVAL_S`` to apply the other
-workers' lines. A customer's next request is re-ranked on whichever worker it reaches within
+workers' lines. An entity's next request is re-ranked on whichever worker it reaches within
 about that interval. Files older than the session TTL are deleted.
 """
 
@@ -19,11 +19,11 @@ JOURNAL_ENV = "MESH_SERVE_JOURNAL"
 TAIL_INTERVAL_S = 0.2
 BUCKET_S = 60
 
-Entry = tuple[int, str, float, float]  # customer, category, weight, epoch seconds
+Entry = tuple[int, str, float, float]  # entity, group, weight, epoch seconds
 
 
 class SessionJournal:
-    """Append-only, per-minute files of (customer, category, weight, time) from all workers."""
+    """Append-only, per-minute files of (entity, group, weight, time) from all workers."""
 
     def __init__(self, folder: Path, ttl_s: float) -> None:
         """Share through ``folder``; keep files for ``ttl_s`` seconds."""

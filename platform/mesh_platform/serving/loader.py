@@ -1,4 +1,8 @@
-"""Build a RecIndex from the published ports: recommendations, catalog and sales popularity."""
+"""Build a RecIndex from the published ports a ``serving:`` block names.
+
+Ranked predictions, the item catalogue (item -> group) and a popularity port, each read by the
+columns `ServedPorts` names.
+"""
 
 from __future__ import annotations
 
@@ -10,91 +14,107 @@ import duckdb
 
 from mesh_platform.ml import registry
 from mesh_platform.ports import snapshots as ports
-from mesh_platform.serving.config import (
-    MODEL_NAME,
-    ORDER_LINES,
-    PRODUCTS,
-    RECOMMENDATIONS,
-    ServeConfig,
-)
-from mesh_platform.serving.index import MODEL, POPULARITY, Item, ModelInfo, RecIndex
+from mesh_platform.serving.config import ServeConfig, ServedPorts
+from mesh_platform.serving.index import MODEL, POPULARITY, ApiNames, Item, ModelInfo, RecIndex
 from mesh_platform.settings import MeshPaths
 
 
 class NothingToServe(Exception):
-    """Neither recommendations nor sales are published yet: the service cannot answer."""
+    """Neither predictions nor the popularity port are published yet: nothing to answer with."""
 
 
-def pointer(lake: Path, ref: ports.PortRef) -> str | None:
+def pointer(lake: Path, ref: ports.PortRef | None) -> str | None:
     """The snapshot id the port's ``current`` pointer names (one readlink), or None."""
+    if ref is None:
+        return None
     try:
         return Path(os.readlink(ports.port_dir(lake, ref) / ports.CURRENT)).name
     except OSError:
         return None
 
 
-def registry_champion(paths: MeshPaths) -> int | None:
-    """The recommender's champion version in the registry, or None (none, or unreadable)."""
+def registry_champion(paths: MeshPaths, served: ServedPorts) -> int | None:
+    """The served model's champion version in the registry, or None (none, or unreadable)."""
     try:
-        return registry.aliases(paths.registry, MODEL_NAME)["champion"]
+        return registry.aliases(paths.registry, served.model_name)["champion"]
     except (OSError, ValueError, KeyError):
         return None
 
 
-def source_key(paths: MeshPaths) -> tuple[str | None, ...]:
+def source_key(paths: MeshPaths, served: ServedPorts) -> tuple[str | None, ...]:
     """What an index depends on; the watcher rebuilds when this changes."""
-    champ = registry_champion(paths)
-    snaps = tuple(pointer(paths.lake, r) for r in (RECOMMENDATIONS, PRODUCTS, ORDER_LINES))
+    champ = registry_champion(paths, served)
+    snaps = tuple(pointer(paths.lake, r) for r in served.refs())
     return (*snaps, None if champ is None else str(champ))
 
 
-def _glob(lake: Path, ref: ports.PortRef, snapshot_id: str) -> str:
+def _glob(lake: Path, ref: ports.PortRef | None, snapshot_id: str) -> str:
     # Read the snapshot folder itself, not `current`: the pointer may move while we read.
+    assert ref is not None
     folder = ports.port_dir(lake, ref) / "snapshots" / snapshot_id
-    return str(folder / "*.parquet").replace("'", "''")
+    return "'" + str(folder / "*.parquet").replace("'", "''") + "'"
 
 
-def _categories(con, lake: Path, snap: str | None) -> dict[int, str]:
+def _q(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _groups(con, lake: Path, served: ServedPorts, snap: str | None) -> dict[int, str]:
     if snap is None:
         return {}
-    rows = con.execute(f"SELECT product_id, category FROM '{_glob(lake, PRODUCTS, snap)}'")
-    return {int(p): str(c) for p, c in rows.fetchall()}
+    key, group = _q(served.catalogue_key), _q(served.group)
+    rows = con.execute(f"SELECT {key}, {group} FROM {_glob(lake, served.refs()[1], snap)}")
+    return {int(p): str(c) for p, c in rows.fetchall() if c is not None}
 
 
-def _recommendations(con, lake: Path, snap: str | None, cats: dict[int, str]):
-    """Customer -> items in rank order, and the model that scored them."""
+def _predictions(con, lake: Path, served: ServedPorts, snap: str | None, groups: dict[int, str]):
+    """Entity -> items in rank order, and the model that scored them."""
     if snap is None:
-        return {}, ModelInfo(MODEL_NAME, None, None, None)
-    source = f"'{_glob(lake, RECOMMENDATIONS, snap)}'"
+        return {}, ModelInfo(served.model_name, None, None, None)
+    s, source = served, _glob(lake, served.refs()[0], snap)
     # Columns as NumPy then lists: ~3x faster than row tuples, and the build holds the GIL.
-    cols = con.execute(f"SELECT customer_id, product_id, score FROM {source} "
-                       "ORDER BY customer_id, rank").fetchnumpy()  # fmt: skip
+    cols = con.execute(f"SELECT {_q(s.entity)} AS e, {_q(s.item)} AS i, {_q(s.score)} AS s "
+                       f"FROM {source} ORDER BY e, {_q(s.rank)}").fetchnumpy()  # fmt: skip
     personal: dict[int, list[Item]] = defaultdict(list)
-    columns = (cols["customer_id"].tolist(), cols["product_id"].tolist(), cols["score"].tolist())
-    for customer, product, score in zip(*columns, strict=True):
-        personal[customer].append(Item(product, score, cats.get(product), MODEL))
+    columns = (cols["e"].tolist(), cols["i"].tolist(), cols["s"].tolist())
+    for entity, item, score in zip(*columns, strict=True):
+        personal[entity].append(Item(item, score, groups.get(item), MODEL))
     meta = con.execute(f"SELECT any_value(model_name), max(model_version), "
-                       f"CAST(max(as_of_date) AS VARCHAR) FROM {source}").fetchone()  # fmt: skip
+                       f"CAST(max({_q(s.as_of)}) AS VARCHAR) FROM {source}").fetchone()  # fmt: skip
     name, version, as_of = meta if meta else (None, None, None)
-    info = ModelInfo(name or MODEL_NAME, None if version is None else int(version), snap, as_of)
+    info = ModelInfo(name or s.model_name, None if version is None else int(version), snap, as_of)
     return {c: tuple(items) for c, items in personal.items()}, info
 
 
-def _popularity(con, lake: Path, snaps: tuple[str | None, str | None], window: int, limit: int):
-    """(product, share) by units sold in the last ``window`` days of order lines.
+def _popularity_sql(lake: Path, served: ServedPorts, snap: str, window: int) -> str:
+    s = served
+    keep = " AND ".join(f"{_q(c)} NOT IN ({', '.join(_lit(v) for v in vals)})"
+                        for c, vals in s.popularity_exclude) or "TRUE"  # fmt: skip
+    weight = f"sum({_q(s.popularity_weight)})" if s.popularity_weight else "count(*)"
+    t = _q(s.popularity_time)
+    return (f"WITH l AS (SELECT * FROM {_glob(lake, s.refs()[2], snap)} WHERE {keep}) "
+            f"SELECT {_q(s.popularity_item)} AS i, {weight} AS n FROM l "
+            f"WHERE {t} > (SELECT max({t}) FROM l) - INTERVAL {int(window)} DAY "
+            "GROUP BY 1 ORDER BY n DESC, i LIMIT ?")  # fmt: skip
 
-    Falls back to how often the champion recommends a product when sales are not published.
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _popularity(con, lake: Path, served: ServedPorts, snaps: tuple, window: int, limit: int):
+    """(item, share) by weight over the last ``window`` days of the popularity port.
+
+    Falls back to how often the champion ranks an item when that port is not published.
     """
-    lines, recs = snaps
-    if lines is not None:
-        sql = (f"WITH l AS (SELECT * FROM '{_glob(lake, ORDER_LINES, lines)}' "
-               "WHERE status <> 'cancelled') SELECT product_id, sum(quantity) AS n FROM l "
-               f"WHERE order_date > (SELECT max(order_date) FROM l) - {int(window)} "
-               "GROUP BY 1 ORDER BY n DESC, product_id LIMIT ?")  # fmt: skip
-    elif recs is not None:
-        sql = (f"SELECT product_id, sum(1.0 / rank) AS n FROM "
-               f"'{_glob(lake, RECOMMENDATIONS, recs)}' GROUP BY 1 ORDER BY n DESC, product_id "
-               "LIMIT ?")  # fmt: skip
+    preds, pop = snaps
+    if pop is not None:
+        sql = _popularity_sql(lake, served, pop, window)
+    elif preds is not None:
+        sql = (
+            f"SELECT {_q(served.item)} AS i, sum(1.0 / {_q(served.rank)}) AS n FROM "
+            f"{_glob(lake, served.refs()[0], preds)} GROUP BY 1 ORDER BY n DESC, i LIMIT ?"
+        )
     else:
         return []
     rows = con.execute(sql, [limit]).fetchall()
@@ -106,28 +126,31 @@ def build_index(paths: MeshPaths, config: ServeConfig) -> RecIndex:
     """Read the current ports and the registry into a new immutable index.
 
     Raises:
-        NothingToServe: neither the recommendations nor the order lines port is published.
+        NothingToServe: neither the predictions nor the popularity port is published.
     """
-    key = source_key(paths)
-    recs, cats_snap, lines = key[:3]
-    if recs is None and lines is None:
-        raise NothingToServe(
-            f"neither {RECOMMENDATIONS.relative_dir} nor {ORDER_LINES.relative_dir} is published "
-            f"under {paths.lake}: run `mesh up` (or the recommender's scoring asset) first"
-        )
+    served = config.ports
+    key = source_key(paths, served)
+    preds, groups_snap, pop = key[:3]
+    if preds is None and pop is None:
+        refs = served.refs()
+        names = ", ".join(r.relative_dir for r in (refs[0], refs[2]) if r is not None)
+        raise NothingToServe(f"no snapshot of {names} under {paths.lake}: run `mesh up` "
+                             f"(or {served.model_name}'s scoring asset) first")  # fmt: skip
     with duckdb.connect() as con:
-        cats = _categories(con, paths.lake, cats_snap)
-        personal, info = _recommendations(con, paths.lake, recs, cats)
-        ranked = _popularity(con, paths.lake, (lines, recs), config.popular_window_days, 1000)
-    popular = [Item(p, s, cats.get(p), POPULARITY) for p, s in ranked]
-    by_cat: dict[str, list[Item]] = defaultdict(list)
+        groups = _groups(con, paths.lake, served, groups_snap)
+        personal, info = _predictions(con, paths.lake, served, preds, groups)
+        window = config.popular_window_days
+        ranked = _popularity(con, paths.lake, served, (preds, pop), window, 1000)
+    popular = [Item(p, s, groups.get(p), POPULARITY) for p, s in ranked]
+    by_group: dict[str, list[Item]] = defaultdict(list)
     for item in popular:
-        if item.category is not None and len(by_cat[item.category]) < config.max_k:
-            by_cat[item.category].append(item)
-    champ = registry_champion(paths)
+        if item.group is not None and len(by_group[item.group]) < config.max_k:
+            by_group[item.group].append(item)
+    champ = registry_champion(paths, served)
     info = ModelInfo(info.name, info.version, info.snapshot_id, info.as_of_date, champ)
     return RecIndex(
         model=info, personal=personal, popular=tuple(popular[: config.max_k]),
-        popular_by_category={c: tuple(v) for c, v in by_cat.items()}, categories=cats,
+        popular_by_group={c: tuple(v) for c, v in by_group.items()}, groups=groups,
         default_k=config.default_k, sources=key,
+        names=ApiNames(served.entity, served.item, served.group),
     )  # fmt: skip

@@ -31,13 +31,13 @@ SHED = Counter("mesh_serving_shed_requests", "Requests refused with 503 by admis
 FALLBACKS = Counter("mesh_serving_fallbacks", "Answers from the popularity fallback")
 RERANKED = Counter("mesh_serving_reranked", "Answers re-ranked by session interest")
 EVENTS = Counter("mesh_serving_events", "Events received", ["event_type"])
-LANDED_FILES = Counter("mesh_serving_landed_files", "Event files landed for the web domain")
+LANDED_FILES = Counter("mesh_serving_landed_files", "Event files landed for the batch side")
 SWAPS = Counter("mesh_serving_index_swaps", "Index rebuilds swapped in (champion/port changes)")
 SWAP_FAILURES = Counter("mesh_serving_index_swap_failures", "Index rebuilds that failed")
 MODEL_VERSION = Gauge("mesh_serving_model_version", "Model version of the served snapshot",
                       multiprocess_mode="livemax")  # fmt: skip
-CUSTOMERS = Gauge("mesh_serving_index_customers", "Customers with personalised answers",
-                  multiprocess_mode="livemax")  # fmt: skip
+ENTITIES = Gauge("mesh_serving_index_entities", "Entities with personalised answers",
+                 multiprocess_mode="livemax")  # fmt: skip
 
 _children: dict[tuple[str, str], object] = {}
 

@@ -7,7 +7,6 @@ exposes the request queue to admission control, and it restarts a worker that di
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -15,7 +14,6 @@ import shutil
 import signal
 import socket
 import time
-from dataclasses import asdict
 from typing import Any
 
 import uvicorn
@@ -44,7 +42,7 @@ def _worker(host: str, port: int, log_level: str, sock: socket.socket) -> None:
 
 def _prepare_env(paths: MeshPaths, config: ServeConfig, workers: int) -> None:
     """Settings for the workers; for N > 1 a fresh session journal and metrics folder."""
-    os.environ[CONFIG_ENV] = json.dumps(asdict(config))
+    os.environ[CONFIG_ENV] = config.to_json()
     if workers <= 1:
         return
     journal = paths.home / "serving" / "sessions"
