@@ -1,1 +1,1 @@
-"""Real-time recommendations API served from the recommender champion's published port."""
+"""Real-time ranked predictions served from the port a product's ``serving:`` block names."""
