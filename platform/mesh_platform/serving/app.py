@@ -74,7 +74,7 @@ def create_app(paths: MeshPaths, config: ServeConfig, *, land_events: bool = Tru
         land_events: Write received events to the landing zone (when ``config.ports.landing``
             names a folder; tests may turn it off).
     """
-    from mesh_platform.serving.events import LandingWriter
+    from mesh_platform.serving.landing import LandingWriter
 
     state = new_state(paths, config)
     served = config.ports

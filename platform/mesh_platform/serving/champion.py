@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from mesh_platform.serving import metrics
 from mesh_platform.serving.config import ServeConfig
-from mesh_platform.serving.events import LandingWriter
 from mesh_platform.serving.index import RecIndex
 from mesh_platform.serving.journal import TAIL_INTERVAL_S, SessionJournal
+from mesh_platform.serving.landing import LandingWriter
 from mesh_platform.serving.loader import NothingToServe, build_index, source_key
 from mesh_platform.serving.rerank import SessionStore
 from mesh_platform.serving.shedding import Admission

@@ -16,8 +16,9 @@ from fastapi.responses import Response
 from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, accept_events, readiness, recommend
 from mesh_platform.serving.champion import ServingState
-from mesh_platform.serving.events import MAX_ID, EventsAccepted, LandingFull, event_models
+from mesh_platform.serving.events import MAX_ID, EventsAccepted, event_models
 from mesh_platform.serving.index import dumps
+from mesh_platform.serving.landing import LandingFull
 from mesh_platform.serving.schemas import ErrorOut, HealthOut, ReadyOut, answer_model
 
 ERRORS: dict[int | str, dict[str, Any]] = {
