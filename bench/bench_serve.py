@@ -289,10 +289,13 @@ def switch_champion(home: Path) -> int:
     os.environ["MESH_HOME"] = str(home)
     from mesh_platform.ml import promotion, registry
     from mesh_platform.ports import snapshots as ports
-    from mesh_platform.serving.config import MODEL_NAME, RECOMMENDATIONS
+    from mesh_platform.serving.binding import load_served
     from mesh_platform.settings import mesh_paths
 
     paths = mesh_paths()
+    served = load_served(paths.root, None)[0]  # what `mesh serve` serves: the serving: block
+    MODEL_NAME, RECOMMENDATIONS = served.model_name, served.refs()[0]
+    assert RECOMMENDATIONS is not None
     old = registry.champion(paths.registry, MODEL_NAME)
     assert old is not None
     new = registry.register(paths.registry, MODEL_NAME, old.model_file, old.meta["params"],
