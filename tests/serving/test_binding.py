@@ -106,7 +106,7 @@ def test_serve_picks_the_only_block_and_lists_several(mesh):
     assert "personalization/recommender, sales/daily_revenue" in str(exc.value)
     assert "--product DOMAIN/PRODUCT" in str(exc.value)
     assert load_served(mesh, "personalization/recommender")[0] == SERVED
-    with pytest.raises(ServeSetupError, match="sales/orders: no such product"):
+    with pytest.raises(ServeSetupError, match="product sales/orders does not exist or declares no"):
         load_served(mesh, "sales/orders")
 
 
@@ -139,4 +139,4 @@ def test_mesh_serve_exits_2_naming_the_choices(mesh, mesh_home):
     clash = invoke(app, "serve", "--port", "a/b", "--product", "c/d", MESH_PROJECT_ROOT=str(mesh))
     assert clash.exit_code == 2 and "give one" in clash.output
     unknown = invoke(app, "serve", "--port", "sales/orders", MESH_PROJECT_ROOT=str(mesh))
-    assert unknown.exit_code == 2 and "--product sales/orders: no such product" in unknown.output
+    assert unknown.exit_code == 2 and "product sales/orders does not exist" in unknown.output

@@ -34,7 +34,7 @@ def select(domains: Mapping[str, Domain], wanted: str | None) -> tuple[Domain, P
     listed = ", ".join(sorted(found)) or "none"
     if wanted is not None:
         if wanted not in found:
-            raise ServeSetupError(f"--product {wanted}: no such product declares 'serving:' "
+            raise ServeSetupError(f"product {wanted} does not exist or declares no 'serving:' "
                                   f"(products that do: {listed})")  # fmt: skip
         return found[wanted]
     if not found:
