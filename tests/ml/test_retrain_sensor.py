@@ -103,6 +103,6 @@ def test_cursor_of_the_previous_format_is_read():
     with dg.instance_for_test() as instance:
         drift_evaluation(instance, passed=False)
         _, cursor = tick(instance, None)
-        report = json.loads(cursor)["scorer"]["report"]
+        report = json.loads(cursor or "{}")["scorer"]["report"]
         assert tick(instance, json.dumps({"scorer": report}))[0] == []  # already acted on
         assert len(tick(instance, json.dumps({"scorer": 0}))[0]) == 1
