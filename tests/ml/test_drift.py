@@ -178,6 +178,8 @@ def test_non_stationary_feature_going_null_still_alarms():
     assert report.drifted_features == ["first_order_days"]
     assert report.features["first_order_days"].non_stationary
     assert drift_report(profile, current, non_stationary=["unknown"]).non_stationary == []
+    one = drift_report(profile, current, non_stationary="promo_discount")  # a name, not letters
+    assert one.non_stationary == ["promo_discount"]
 
 
 def test_thresholds_declare_non_stationary_features():

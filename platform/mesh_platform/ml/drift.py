@@ -175,7 +175,8 @@ def drift_report(
     if current_df.empty:
         raise ValueError("current data has no rows to compare")
     level = ks_pvalue / max(len(features), 1)
-    moving = [name for name in features if name in set(non_stationary)]
+    declared = {non_stationary} if isinstance(non_stationary, str) else set(non_stationary)
+    moving = [name for name in features if name in declared]
     results = {}
     for name, ref in features.items():
         series = _column(current_df, name)
