@@ -1,4 +1,4 @@
-"""Drift check: shifted features are flagged by name, same-distribution samples are not."""
+"""Drift check: shifted features are flagged by name; same-distribution and time-driven ones not."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from mesh_platform.descriptors.models import DriftThresholds
 from mesh_platform.ml.drift import drift_report, psi, reference_profile
+from pydantic import ValidationError
 
 FEATURES = {"age": "float", "basket_value": "float", "visits_30d": "int", "channel": "categorical",
             "is_member": "bool"}  # fmt: skip
@@ -104,3 +106,84 @@ def test_psi_is_zero_for_identical_and_finite_with_empty_bins():
     counts = np.array([10, 20, 30, 0])
     assert psi(counts, counts) == pytest.approx(0.0)
     assert 0 < psi(counts, np.array([0, 20, 30, 10])) < float("inf")
+
+
+# Like for like: the reference is the evaluation window (as-of day 640), serving is 90 days later.
+REFERENCE_DAY, SERVING_DAY = 640, 730
+TRENDING = ["first_order_days", "promo_discount"]
+FEATURES_TRENDING = ["age", "basket_value", "visits_30d", "channel", *TRENDING]
+
+
+def _window(rows: int, day: int, rng: np.random.Generator, age_shift_sd: float = 0.0,
+            web_share: float = 0.6) -> pd.DataFrame:  # fmt: skip
+    """Stationary features plus two that move with the as-of day (declared non-stationary)."""
+    first = np.where(rng.random(rows) < 0.6, rng.uniform(0, 30, rows), rng.uniform(0, day, rows))
+    calendar = np.random.default_rng(day)  # the promotions running on that day
+    on_promo, discount = calendar.uniform(0.05, 0.4), calendar.choice([0.1, 0.2, 0.3])
+    rest = (1 - web_share) / 2
+    return pd.DataFrame({
+        "age": rng.normal(40 + 12 * age_shift_sd, 12, rows),
+        "basket_value": rng.lognormal(3.5, 0.8, rows),
+        "visits_30d": rng.poisson(2.5, rows),
+        "channel": rng.choice(["web", "app", "store"], rows, p=[web_share, rest, rest]),
+        "first_order_days": np.floor(day - first),
+        "promo_discount": np.where(rng.random(rows) < on_promo, discount, 0.0),
+    })  # fmt: skip
+
+
+def _check(seed: int, rows: int, **shift) -> tuple:
+    rng = np.random.default_rng(seed)
+    profile = reference_profile(_window(rows, REFERENCE_DAY, rng), FEATURES_TRENDING)
+    current = _window(rows, SERVING_DAY, rng, **shift)
+    return profile, current
+
+
+def test_trending_features_declared_non_stationary_raise_no_false_alarm():
+    seeds, alarms = 40, 0
+    for seed in range(seeds):
+        profile, current = _check(seed, 2_000)
+        undeclared = drift_report(profile, current)
+        assert "first_order_days" in undeclared.drifted_features  # why the declaration exists
+        report = drift_report(profile, current, non_stationary=TRENDING)
+        alarms += report.drifted
+        assert report.non_stationary == TRENDING
+        assert report.features["first_order_days"].psi > 1  # still reported, not alarming
+    assert alarms / seeds <= 0.05
+
+
+@pytest.mark.parametrize("shift, feature", [({"age_shift_sd": 0.5}, "age"),
+                                            ({"web_share": 0.35}, "channel")])  # fmt: skip
+def test_medium_shift_is_caught_beside_non_stationary_features(shift, feature):
+    caught = 0
+    for seed in range(10):
+        report = drift_report(*_check(seed, 5_000, **shift), non_stationary=TRENDING)
+        caught += report.drifted_features == [feature]
+    assert caught >= 9
+
+
+def test_large_batch_negligible_difference_is_not_flagged():
+    rng = np.random.default_rng(11)
+    profile = reference_profile(_window(50_000, REFERENCE_DAY, rng), FEATURES_TRENDING)
+    current = _window(50_000, REFERENCE_DAY, rng, age_shift_sd=0.08, web_share=0.57)
+    report = drift_report(profile, current)
+    assert report.features["age"].p_value < 0.01  # "significant" at this n ...
+    assert report.features["channel"].p_value < 0.01
+    assert report.drifted_features == []  # ... yet far below the PSI that matters
+
+
+def test_non_stationary_feature_going_null_still_alarms():
+    profile, current = _check(3, 5_000)
+    current["first_order_days"] = current["first_order_days"].mask(np.arange(5_000) % 3 == 0)
+    report = drift_report(profile, current, non_stationary=TRENDING)
+    assert report.drifted_features == ["first_order_days"]
+    assert report.features["first_order_days"].non_stationary
+    assert drift_report(profile, current, non_stationary=["unknown"]).non_stationary == []
+    one = drift_report(profile, current, non_stationary="promo_discount")  # a name, not letters
+    assert one.non_stationary == ["promo_discount"]
+
+
+def test_thresholds_declare_non_stationary_features():
+    spec = DriftThresholds.model_validate({"psi": 0.25, "non_stationary": ["tenure_days"]})
+    assert spec.non_stationary == ["tenure_days"] and spec.ks_pvalue == 0.01
+    with pytest.raises(ValidationError, match="listed twice"):
+        DriftThresholds(non_stationary=["a", "a"])

@@ -110,10 +110,32 @@ class Tuning(_Strict):
 
 
 class DriftThresholds(_Strict):
-    """When serving-time features count as drifted from the champion's training data."""
+    """When serving-time features count as drifted from the champion's reference profile.
 
-    psi: float = Field(default=0.2, gt=0)
-    ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
+    The reference is the evaluation window (the latest labelled as-of date). A feature drifts when
+    its PSI reaches `psi` and its KS or chi-square test rejects at `ks_pvalue` split over the
+    features. Features in `non_stationary` move with time by design (days since an event, calendar
+    effects): they are reported, and alarm only when their share of nulls drifts.
+    """
+
+    psi: float = Field(default=0.2, gt=0, description="PSI at or above which a shift matters")
+    ks_pvalue: float = Field(
+        default=0.01, gt=0, lt=1, description="false-alarm level of a check over all features"
+    )
+    non_stationary: list[str] = Field(
+        default_factory=list,
+        description="features expected to move with time: reported, alarm only on null share",
+    )
+
+    @field_validator("non_stationary")
+    @classmethod
+    def _feature_names(cls, names: list[str]) -> list[str]:
+        if any(not n.strip() for n in names):
+            raise ValueError("a feature name is empty")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"listed twice: {', '.join(twice)}")
+        return names
 
 
 class ModelSpec(_Strict):

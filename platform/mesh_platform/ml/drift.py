@@ -1,18 +1,30 @@
-"""Feature drift: serving-time distributions against the champion's training reference."""
+"""Feature drift: serving-time distributions against the champion's reference profile.
+
+The reference is profiled from the evaluation window (the latest labelled as-of date: the rows
+nearest to serving in time), so a check compares like with like. A feature drifts when its PSI
+reaches the threshold (the shift is large enough to matter, however many rows there are) and its
+two-sample test rejects at `ks_pvalue` split over the features checked (Bonferroni: the whole
+report raises a false alarm with probability at most `ks_pvalue`, however small the batch).
+Features declared non-stationary (values that move with time by construction: days since an
+event, calendar effects) are reported but alarm only when their null share drifts.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, cast
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from mesh_platform.ml import drift_stats as S
+from mesh_platform.ml.drift_stats import psi
+
+__all__ = ["DriftReport", "FeatureDrift", "drift_report", "psi", "reference_profile"]
 
 PROFILE_VERSION = 1
-EPSILON = 1e-4  # floor of a bin's share, so an empty bin does not make the PSI infinite
 _CATEGORICAL_TYPES = {"categorical", "category", "string", "str", "bool", "boolean", "object"}
 
 
@@ -26,7 +38,8 @@ class FeatureDrift:
     test: str  # ks (numeric) or chi2 (categorical)
     statistic: float
     p_value: float
-    drifted: bool
+    drifted: bool  # alarms: for a non-stationary feature, only its null share can
+    non_stationary: bool = False
 
 
 @dataclass
@@ -37,7 +50,8 @@ class DriftReport:
     drifted_features: list[str]
     rows: int
     psi_threshold: float
-    ks_pvalue: float
+    ks_pvalue: float  # level of the whole report; each feature is tested at ks_pvalue / tests
+    non_stationary: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> bool:
@@ -65,43 +79,20 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     return column
 
 
-def _numeric(series: pd.Series) -> np.ndarray:
-    """Values as floats; NaN for nulls and non-finite values (they count in the null bin)."""
-    numeric = cast(pd.Series, pd.to_numeric(series, errors="coerce"))
-    values = np.array(numeric.astype("float64"), dtype=float)  # nullable NA becomes NaN
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
-def _bin_counts(values: np.ndarray, edges: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Counts per quantile bin (values equal to an edge go up), plus a last bin for nulls."""
-    finite = values[~np.isnan(values)]
-    inner = np.bincount(np.searchsorted(edges, finite, side="right"), minlength=len(edges) + 1)
-    return np.append(inner, values.size - finite.size)
-
-
-def _category_counts(series: pd.Series, categories: Sequence[str]) -> np.ndarray:
-    """Counts of the reference categories, then all other values, then nulls."""
-    values = series.dropna().astype(str)
-    counts = values.value_counts()
-    known = [int(counts.get(c) or 0) for c in categories]
-    return np.array([*known, len(values) - sum(known), len(series) - len(values)])
-
-
 def _profile_numeric(series: pd.Series, bins: int, sample_size: int, seed: int) -> dict[str, Any]:
-    values = _numeric(series)
+    values = S.numeric(series)
     finite = values[~np.isnan(values)]
     quantiles = np.linspace(0, 1, bins + 1)[1:-1]
     edges = np.unique(np.quantile(finite, quantiles)) if finite.size else np.array([])
     sample = np.random.default_rng(seed).choice(finite, min(sample_size, finite.size), False)
-    counts = _bin_counts(values, edges)
+    counts = S.bin_counts(values, edges)
     return {"kind": "numeric", "edges": edges.tolist(), "counts": counts.tolist(),
             "sample": np.sort(sample).tolist()}  # fmt: skip
 
 
 def _profile_categorical(series: pd.Series, max_categories: int) -> dict[str, Any]:
     top = [str(c) for c in series.dropna().astype(str).value_counts().index[:max_categories]]
-    counts = _category_counts(series, top)
+    counts = S.category_counts(series, top)
     return {"kind": "categorical", "categories": top, "counts": counts.tolist()}
 
 
@@ -114,10 +105,11 @@ def reference_profile(
     max_categories: int = 50,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Profile training features as the reference for later drift checks.
+    """Profile reference features for later drift checks.
 
     Args:
-        df: Training (reference) data.
+        df: Reference rows: the evaluation window (the latest labelled as-of date), so that a
+            later check compares serving rows with rows from the nearest point in the data.
         features: Feature names, or name -> type (categorical types: categorical, category,
             string, bool, object; anything else is numeric). Names alone infer from dtypes.
         bins: Quantile bins per numeric feature (fewer when values repeat).
@@ -143,69 +135,32 @@ def reference_profile(
     return {"version": PROFILE_VERSION, "rows": len(df), "seed": seed, "features": profiles}
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON) -> float:
-    """Population stability index of two count vectors over the same bins."""
-    e, a = (np.maximum(c / max(c.sum(), 1), epsilon) for c in (expected, actual))
-    e, a = e / e.sum(), a / a.sum()  # renormalise after flooring empty bins
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-Drift = tuple[float, str, float, float]  # psi, test, statistic, p-value
-
-
-def _chi2(expected: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
-    """Chi-square test of homogeneity of two count vectors: statistic and p-value."""
-    table = np.vstack([expected, actual])
-    table = table[:, table.sum(axis=0) > 0]  # a bucket empty on both sides carries no evidence
-    if table.shape[1] < 2:
-        return 0.0, 1.0
-    result: Any = stats.chi2_contingency(table, correction=False)
-    return float(result.statistic), float(result.pvalue)
-
-
-def _numeric_drift(ref: Mapping[str, Any], series: pd.Series) -> Drift:
-    """PSI over the quantile bins; KS on the values, plus a null-share test when nulls occur."""
-    values = _numeric(series)
-    expected, actual = np.asarray(ref["counts"]), _bin_counts(values, ref["edges"])
-    finite = values[~np.isnan(values)]
-    statistic, p_values = math.nan, []
-    if finite.size and ref["sample"]:
-        result: Any = stats.ks_2samp(ref["sample"], finite, method="asymp")
-        statistic, p_values = float(result.statistic), [float(result.pvalue)]
-    if expected[-1] or actual[-1]:  # KS ignores nulls, yet a feature going null is drift
-        nulls = np.array([[c[:-1].sum(), c[-1]] for c in (expected, actual)])
-        p_values.append(_chi2(nulls[0], nulls[1])[1])
-    # Bonferroni: two tests at one level keep the false-alarm rate at most `ks_pvalue`.
-    p_value = min(1.0, len(p_values) * min(p_values)) if p_values else math.nan
-    return psi(expected, actual), "ks", statistic, p_value
-
-
-def _categorical_drift(ref: Mapping[str, Any], series: pd.Series) -> Drift:
-    """PSI and a chi-square test over the reference categories, `other` and nulls."""
-    expected = np.asarray(ref["counts"])
-    actual = _category_counts(series, ref["categories"])
-    return psi(expected, actual), "chi2", *_chi2(expected, actual)
-
-
 def drift_report(
     profile: Mapping[str, Any],
     current_df: pd.DataFrame,
     psi_threshold: float = 0.2,
     ks_pvalue: float = 0.01,
+    *,
+    non_stationary: Collection[str] = (),
 ) -> DriftReport:
     """Compare serving-time features with a reference profile.
 
-    A feature drifts when its PSI reaches `psi_threshold` (the shift matters) and the two-sample
-    test rejects at `ks_pvalue` (it is not sampling noise). Requiring both keeps small batches from
-    tripping PSI by chance and large batches from tripping the test on shifts too small to matter.
-    The test is KS on a numeric feature's values (Bonferroni-combined with a chi-square test of its
-    null share when nulls occur) and chi-square over a categorical feature's categories.
+    A feature drifts when its PSI reaches `psi_threshold` (the effect-size gate: the shift
+    matters, so large batches do not flag negligible differences) and its two-sample test rejects
+    at `ks_pvalue / features` (the shift is not sampling noise, so small batches, whose PSI is
+    noisy, do not raise false alarms). The test is KS on a numeric feature's values
+    (Bonferroni-combined with a chi-square test of its null share when nulls occur) and
+    chi-square over a categorical feature's categories. A non-stationary feature is compared
+    the same way for the report, but only a drift of its null share (the same two conditions on
+    the null/non-null split) flags it.
 
     Args:
         profile: Output of `reference_profile`.
         current_df: Serving-time features.
         psi_threshold: PSI at or above which a shift counts (0.2 is the usual "major shift").
-        ks_pvalue: Significance level of the two-sample test.
+        ks_pvalue: False-alarm level of the whole report, split evenly over its features.
+        non_stationary: Features whose values move with time by design; names the profile
+            does not hold are ignored (a champion profiled before the feature existed).
 
     Returns:
         The report; `drifted_features` names the features flagged.
@@ -219,12 +174,19 @@ def drift_report(
         raise ValueError(f"current data lacks feature column(s): {', '.join(missing)}")
     if current_df.empty:
         raise ValueError("current data has no rows to compare")
+    level = ks_pvalue / max(len(features), 1)
+    declared = {non_stationary} if isinstance(non_stationary, str) else set(non_stationary)
+    moving = [name for name in features if name in declared]
     results = {}
     for name, ref in features.items():
-        check = _numeric_drift if ref["kind"] == "numeric" else _categorical_drift
-        index, test, statistic, p_value = check(ref, _column(current_df, name))
-        significant = math.isnan(p_value) or p_value < ks_pvalue
-        drifted = index >= psi_threshold and significant
-        results[name] = FeatureDrift(name, ref["kind"], index, test, statistic, p_value, drifted)
+        series = _column(current_df, name)
+        check = S.numeric_drift if ref["kind"] == "numeric" else S.categorical_drift
+        index, test, statistic, p_value = check(ref, series)
+        # A non-stationary feature is gated on its null share alone: its values may move.
+        gate = S.null_drift(ref, series) if name in moving else (index, test, statistic, p_value)
+        gate_psi, gate_p = gate[0], gate[3]
+        drifted = gate_psi >= psi_threshold and (math.isnan(gate_p) or gate_p < level)
+        results[name] = FeatureDrift(name, ref["kind"], index, test, statistic, p_value, drifted,
+                                     name in moving)  # fmt: skip
     flagged = [name for name, r in results.items() if r.drifted]
-    return DriftReport(results, flagged, len(current_df), psi_threshold, ks_pvalue)
+    return DriftReport(results, flagged, len(current_df), psi_threshold, ks_pvalue, moving)
