@@ -44,6 +44,7 @@ def build_features(
         The warehouse file.
     """
     paths = MeshPaths(root=Path(root), home=Path(home))
+    paths.warehouse.mkdir(parents=True, exist_ok=True)  # DuckDB won't create the folder
     project = render_project(load_domain(paths.domains / DOMAIN), paths.contracts, paths.home)
     args = [str(DBT), command, "--quiet", "--project-dir", str(project), "--profiles-dir",
             str(project), "--select", SELECT, "--vars", json.dumps(dbt_vars or {})]  # fmt: skip
