@@ -24,6 +24,12 @@ PORTS = {
     "sales/order_lines": "order_date",
     "web/product_interactions": "event_date",
 }
+# What changes in a row moved {n} days into the future, by its day column.
+MOVED = {
+    "order_date": "order_date + {n} AS order_date, ordered_at + INTERVAL {n} DAY AS ordered_at, "
+    "quantity * 2 AS quantity",
+    "event_date": "event_date + {n} AS event_date, views * 3 AS views",
+}
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,9 @@ def changed_ports(source: Path, dest: Path, cut: date, shift_days: int | None) -
             else:
                 query = f"SELECT * FROM {rows} WHERE {day} < DATE '{cut}'"
                 if shift_days is not None:
-                    moved = {"order_date": "order_date + {n} AS order_date, ordered_at + "
-                                           "INTERVAL {n} DAY AS ordered_at, quantity * 2 AS quantity",
-                             "event_date": "event_date + {n} AS event_date, views * 3 AS views"}
-                    query += (f" UNION ALL SELECT * REPLACE ({moved[day].format(n=shift_days)}) "
-                              f"FROM {rows} WHERE {day} >= DATE '{cut}'")  # fmt: skip
+                    moved = MOVED[day].format(n=shift_days)
+                    query += (f" UNION ALL SELECT * REPLACE ({moved}) FROM {rows} "
+                              f"WHERE {day} >= DATE '{cut}'")  # fmt: skip
             con.execute(f"COPY ({query}) TO '{folder}/part-0.parquet' (FORMAT parquet)")
     return dest
 
@@ -102,4 +106,3 @@ def data_end(built: Built) -> date:
     """The scoring as-of date: the day after the last order date."""
     (end,) = built.as_of_dates("churn_scoring")
     return end
-

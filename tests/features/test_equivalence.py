@@ -49,6 +49,4 @@ def test_feature_models_equal_the_python_builders(upstream, built, product):
     assert len(new_training) > 1000
     # Same columns in the same order, same rows, same values to the last bit.
     pd.testing.assert_frame_equal(new_training, old_training, check_exact=True)
-    pd.testing.assert_frame_equal(
-        new_scoring, old_scoring.drop(columns=[label]), check_exact=True
-    )
+    pd.testing.assert_frame_equal(new_scoring, old_scoring.drop(columns=[label]), check_exact=True)
