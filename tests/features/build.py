@@ -61,10 +61,19 @@ def row_counts(warehouse: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0] for t in TABLES}
 
 
+def node_seconds(home: Path) -> dict[str, float]:
+    """Execution seconds of each node of the last dbt invocation (its run_results.json)."""
+    results = Path(home) / "dbt" / DOMAIN / "target" / "run_results.json"
+    runs = json.loads(results.read_text(encoding="utf-8"))["results"]
+    return {r["unique_id"].split(".", 1)[1]: round(r["execution_time"], 1) for r in runs}
+
+
 if __name__ == "__main__":
     home = Path(os.environ["MESH_HOME"])
     for command in ("run", "build"):
         started = time.perf_counter()
         file = build_features(home, command=command)
-        print(f"dbt {command} {SELECT}: {time.perf_counter() - started:.1f} s")
+        print(f"dbt {command} --select {SELECT}: {time.perf_counter() - started:.1f} s")
+        slow = {k: v for k, v in node_seconds(home).items() if v >= 0.5}
+        print(json.dumps(slow, indent=1))
     print(json.dumps(row_counts(file), indent=1))
