@@ -1,7 +1,7 @@
 {% macro churn_features(as_of_dates, horizon_days=none) -%}
 {#- One row per (customer with a purchase before the as-of date, as-of date): recency,
     frequency, monetary, category concentration, browsing and profile features, using only data
-    strictly before the as-of date.
+    strictly before the as-of date. Unordered: the models sort.
 
     as_of_dates: a SELECT with one DATE column ``as_of``.
     horizon_days: when given, adds the label ``churned``: 1 when the customer makes no purchase
@@ -111,5 +111,4 @@ left join browsing as b using (as_of, customer_id)
 {%- if horizon_days is not none %}
 left join active as v using (as_of, customer_id)
 {%- endif %}
-order by as_of_date, customer_id
 {%- endmacro %}

@@ -16,6 +16,13 @@
     from range({{ snapshots | int }}) as dates(i)
 {%- endmacro %}
 
+{% macro ml_labelled_as_of_date(i, spacing_days, horizon_days) -%}
+    {#- The ``i``-th of those dates, counting back from the latest (i = 0). One column: as_of. -#}
+    select
+        cast({{ ml_data_end() }} - {{ horizon_days | int }}
+            - {{ (i | int) * (spacing_days | int) }} as date) as as_of
+{%- endmacro %}
+
 {% macro ml_scoring_as_of_date() -%}
     {#- The one as-of date of the scoring tables: the data end. One column: as_of. -#}
     select cast({{ ml_data_end() }} as date) as as_of

@@ -1,7 +1,8 @@
 {% macro recommender_features(as_of_dates, horizon_days=none, per_category=30, global_top=10,
                               max_relevance=3) -%}
 {#- Candidate (customer, product) rows per as-of date with ranking features, using only data
-    strictly before the as-of date. A query group is (customer_id, as_of_date).
+    strictly before the as-of date. A query group is (customer_id, as_of_date). Unordered:
+    the models sort.
 
     Candidates of a customer with a purchase before as-of: the ``per_category`` most popular
     products (purchase lines in the 90 days before as-of) of each of the customer's top-3
@@ -173,5 +174,4 @@ left join bought as b
 left join bought_in_horizon as y
     on y.as_of = k.as_of and y.customer_id = k.customer_id and y.product_id = k.product_id
 {%- endif %}
-order by k.as_of, k.customer_id, k.product_id
 {%- endmacro %}
