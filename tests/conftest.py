@@ -28,6 +28,7 @@ XDIST_GROUPS = {
     "heavy": (
         "tests/ml/",
         "tests/integration/",
+        "tests/features/",  # `mesh up` of the upstream domains, dbt builds of the feature models
         "tests/governance/test_access_runtime.py",
         "tests/selfserve/test_ci.py::test_changed_model_builds_only_its_domain_and_modified_nodes",
         "tests/selfserve/test_scaffold.py::"

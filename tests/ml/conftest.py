@@ -78,25 +78,3 @@ def churn_model(churn) -> TrainedModel:
 @pytest.fixture(scope="session")
 def ranker_model(ranking) -> TrainedModel:
     return train_ranker(ranking.train, RANKER_FEATURES, RANKER_PARAMS, seed=MODEL_SEED)
-
-
-def shift_after(con, sources: FeatureSources, as_of: date) -> FeatureSources:
-    """Views where every order and interaction from ``as_of`` on moves 40 days later."""
-    cut = f"DATE '{as_of.isoformat()}'"
-    con.execute(f"""
-      CREATE OR REPLACE VIEW shifted_lines AS
-      SELECT * FROM {sources.order_lines} WHERE order_date < {cut} UNION ALL
-      SELECT * REPLACE (order_date + 40 AS order_date, quantity * 2 AS quantity)
-      FROM {sources.order_lines} WHERE order_date >= {cut};
-      CREATE OR REPLACE VIEW shifted_interactions AS
-      SELECT * FROM {sources.interactions} WHERE event_date < {cut} UNION ALL
-      SELECT * REPLACE (event_date + 40 AS event_date, views * 3 AS views)
-      FROM {sources.interactions} WHERE event_date >= {cut};
-    """)
-    return FeatureSources(
-        "shifted_lines",
-        sources.customers,
-        "shifted_interactions",
-        sources.products,
-        sources.promotions,
-    )

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from mesh_platform.ml.evaluate import evaluate_ranker
-from mesh_platform.ml.features import MAX_RELEVANCE, RANKER_FEATURES, ranker_dataset
+from mesh_platform.ml.features import MAX_RELEVANCE, RANKER_FEATURES
 from mesh_platform.ml.train import top_k
-
-from tests.ml.conftest import shift_after
 
 
 def test_ranker_beats_popularity_baseline(ranking, ranker_model):
@@ -43,13 +39,3 @@ def test_top_k_returns_ten_best_per_customer(ranking, ranker_model):
     assert recs["customer_id"].nunique() == ranking.evaluate["customer_id"].nunique()
     assert (per_customer["rank"].min() == 1).all()
     assert per_customer["score"].apply(lambda s: s.is_monotonic_decreasing).all()
-
-
-def test_ranker_features_ignore_the_future(shop):
-    con, sources = shop
-    as_of = date(2026, 3, 1)
-    shifted = shift_after(con, sources, as_of)
-    before = ranker_dataset(con, sources, [as_of], per_category=5)
-    after = ranker_dataset(con, shifted, [as_of], per_category=5)
-    assert before[RANKER_FEATURES].equals(after[RANKER_FEATURES])
-    assert not before["relevance"].equals(after["relevance"])

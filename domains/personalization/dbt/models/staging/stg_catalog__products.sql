@@ -1,2 +1,2 @@
-select product_id, category, list_price
+select product_id, category, list_price, launched_on
 from {{ source('catalog', 'products') }}

@@ -1,0 +1,5 @@
+-- Recommender candidates as of the data end (the day after the last order date): what the
+-- model ranks.
+select *
+from ({{ recommender_features(as_of_dates=ml_scoring_as_of_date()) }})
+order by customer_id, product_id

@@ -1,0 +1,22 @@
+-- Labelled recommender candidates: var('recommender_snapshots') as-of dates,
+-- var('recommender_spacing_days') apart, each with a full var('recommender_horizon_days') window.
+-- One query per as-of date, glued by union all, so DuckDB builds one date's joins at a time
+-- (scale 10, 11.8M rows: fits in a 3 GB memory_limit; one query over all dates needed over 6 GB).
+{%- set snapshots = var('recommender_snapshots', 4) | int %}
+{%- set spacing_days = var('recommender_spacing_days', 30) | int %}
+{%- set horizon_days = var('recommender_horizon_days', 30) | int %}
+select *
+from (
+    {%- for i in range(snapshots - 1, -1, -1) %}
+    (
+        {{ recommender_features(
+            as_of_dates=ml_labelled_as_of_date(i, spacing_days, horizon_days),
+            horizon_days=horizon_days,
+        ) }}
+    )
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+order by as_of_date, customer_id, product_id
