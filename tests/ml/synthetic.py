@@ -19,14 +19,16 @@ def _frame(kind: str, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     items = 6 if kind == "ranker" else 1
     n = ENTITIES * items * len(DATES)
-    df = pd.DataFrame({
-        "as_of_date": np.repeat(DATES, ENTITIES * items),
-        "member_id": np.tile(np.repeat(np.arange(ENTITIES), items), len(DATES)),
-        "item_id": np.tile(np.arange(items), ENTITIES * len(DATES)),
-        "signal": rng.normal(0, 1, n),
-        "other": rng.normal(0, 1, n),
-        "noise": rng.integers(0, 5, n),
-    })
+    df = pd.DataFrame(
+        {
+            "as_of_date": np.repeat(DATES, ENTITIES * items),
+            "member_id": np.tile(np.repeat(np.arange(ENTITIES), items), len(DATES)),
+            "item_id": np.tile(np.arange(items), ENTITIES * len(DATES)),
+            "signal": rng.normal(0, 1, n),
+            "other": rng.normal(0, 1, n),
+            "noise": rng.integers(0, 5, n),
+        }
+    )
     if kind == "classifier":
         df["label"] = (df["signal"] + rng.normal(0, 0.5, n) > 0.3).astype("int32")
     elif kind == "regressor":
