@@ -110,6 +110,19 @@ def _check_models(domain: Domain) -> list[SpecError]:
             if port.producer == "dbt" and port.model not in known:
                 msg = f"dbt model '{port.model}' not found under {models_dir}"
                 errors.append(SpecError(path, f"output_ports[{i}].model", msg))
+        if product.model is None:
+            continue
+        tables = {
+            "training_table": product.model.training_table,
+            "scoring_table": product.model.scoring_table,
+        }
+        for field, table in tables.items():
+            if table and table not in known:
+                msg = (
+                    f"dbt model '{table}' not found under {models_dir}: a model trains on "
+                    "and scores a dbt model of its own domain"
+                )
+                errors.append(SpecError(path, f"model.{field}", msg))
     return errors
 
 
