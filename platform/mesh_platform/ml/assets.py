@@ -1,5 +1,6 @@
 """Dagster assets of ML products: train (tune, evaluate, register, gate) and score (publish)."""
 
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -9,7 +10,7 @@ from mesh_platform.catalog.metadata import port_attributes
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.descriptors.loader import Domain
-from mesh_platform.descriptors.models import ModelSpec, ProductSpec
+from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
 from mesh_platform.lineage.naming import table_dataset
@@ -17,7 +18,8 @@ from mesh_platform.ml import registry
 from mesh_platform.ml.dataset import load_training
 from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.inputs import ModelInputError
-from mesh_platform.ml.scoring import check_drift, score, write_parquet
+from mesh_platform.ml.metadata import DRIFT_CHECK, drift_result, port_columns, train_metadata
+from mesh_platform.ml.scoring import Scored, check_drift, score, write_parquet
 from mesh_platform.ml.sources import check_access, pinned_snapshots
 from mesh_platform.ml.training import train_and_register
 from mesh_platform.ports import snapshots as ports
@@ -26,7 +28,6 @@ from mesh_platform.warehouse import DuckDBWarehouse
 
 # LightGBM fits slow each other down ~100x on 2 cores (DESIGN.md): one at a time, mesh-wide.
 LIGHTGBM_POOL = "lightgbm"
-DRIFT_CHECK = "feature_drift"
 
 
 def _emit(context: dg.AssetExecutionContext, paths: MeshPaths, build) -> None:
@@ -57,26 +58,6 @@ def _dbt_sql(domain: Domain, table: str) -> dict[str, Path]:
     """The dbt SQL of a table, to link from the predictions port."""
     found = sorted((domain.dbt_dir / "models").rglob(f"{table}.sql"))
     return {f"dbt model {table}": found[0]} if found else {}
-
-
-def _train_metadata(result) -> dict:
-    table = "\n".join(
-        f"| {f} | {g:.1f} |" for f, g in sorted(result.importance.items(), key=lambda kv: -kv[1])
-    )
-    meta = {f"metric/{k}": float(v) for k, v in result.metrics.items()}
-    meta |= {f"baseline/{k}": float(v) for k, v in result.baseline.items()}
-    meta |= {
-        "model_version": result.version.version,
-        "promoted": result.decision.promoted,
-        "decision": "; ".join(result.decision.reasons) or "promoted",
-        "params": dg.MetadataValue.json(result.params),
-        "data_snapshots": dg.MetadataValue.json(result.version.meta.get("data_snapshots", {})),
-        "evaluation_window": str(result.split.evaluate),
-        "rows": dg.MetadataValue.json(result.rows),
-        "feature_importance": dg.MetadataValue.md("| feature | gain |\n|---|---|\n" + table),
-    }
-    meta |= {f"plot/{p.stem}": dg.MetadataValue.path(str(p)) for p in result.plots}
-    return meta
 
 
 def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
@@ -110,65 +91,22 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         context.log.info(f"{product.name} v{result.version.version}: {result.decision.reasons}")
         schema = data.relation.split(".")[0].strip('"')
         table = table_dataset(paths, domain.name, schema, spec.training_table)
-        columns = feature_columns(table, data.features)
-        owners = domain.owners_of(product)
-        _emit(
-            context,
+        events = partial(
+            training_events,
             paths,
-            lambda run: training_events(
-                paths,
-                run,
-                product.name,
-                result.version.version,
-                data.feature_types,
-                table,
-                snapshots,
-                owners,
-                started,
-                columns,
-            ),
+            name=product.name,
+            version=result.version.version,
+            features=data.feature_types,
+            table=table,
+            snapshots=snapshots,
+            owners=domain.owners_of(product),
+            started=started,
+            feature_columns=feature_columns(table, data.features),
         )
-        return dg.MaterializeResult(metadata=_train_metadata(result))
+        _emit(context, paths, lambda run: events(run=run))
+        return dg.MaterializeResult(metadata=train_metadata(result))
 
     return _train
-
-
-def _drift_result(key: dg.AssetKey, report) -> dg.AssetCheckResult:
-    """Drift of serving features from the champion's training data, features named."""
-    if report is None:
-        note = {"note": "champion has no reference profile"}
-        return dg.AssetCheckResult(
-            asset_key=key, check_name=DRIFT_CHECK, passed=True, metadata=note
-        )
-    rows = [
-        f"| {f.feature} | {f.psi:.3f} | {f.p_value:.4f} | {'yes' if f.drifted else ''} |"
-        for f in report.features.values()
-    ]
-    table = "| feature | PSI | KS p-value | drifted |\n|---|---|---|---|\n" + "\n".join(rows)
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=DRIFT_CHECK,
-        passed=not report.drifted_features,
-        severity=dg.AssetCheckSeverity.WARN,
-        description="drifting: " + ", ".join(report.drifted_features)
-        if report.drifted_features
-        else "no feature drifted",
-        metadata={
-            "drifted_features": dg.MetadataValue.json(report.drifted_features),
-            "features": dg.MetadataValue.md(table),
-            "rows": report.rows,
-        },
-    )
-
-
-def _port_columns(spec: ModelSpec) -> dict[str, str]:
-    """Predictions port column -> its source: "model", a scoring table column, or ""."""
-    columns = {**{e: e for e in spec.entity}, spec.as_of: spec.as_of, spec.output: "model"}
-    if spec.kind == "ranker":
-        columns["rank"] = "model"
-    if spec.bands:
-        columns[spec.bands.column] = "model"
-    return columns | {"model_name": "", "model_version": "", "scored_at": ""}
 
 
 def _score_asset_spec(domain: Domain, paths: MeshPaths, product: ProductSpec):
@@ -200,6 +138,17 @@ def _score_asset_spec(domain: Domain, paths: MeshPaths, product: ProductSpec):
     return key, contract, decoration
 
 
+def _publish(
+    context, paths: MeshPaths, domain: Domain, product: ProductSpec, contract, audit, scored: Scored
+) -> ports.Snapshot:
+    """Publish the predictions as the port's next snapshot: write, mask PII, audit, publish."""
+    port = product.output_ports[0]
+    ref = ports.PortRef(domain.name, port.name, port.version)
+    mask = columns_to_mask(contract, product, port)
+    write = masked_writer(lambda f: write_parquet(scored.predictions, f), mask, context.log.info)
+    return ports.publish(paths.lake, ref, audit=audit, run_id=context.run.run_id, write=write)
+
+
 def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     """The predictions port of an ML product, scored by the champion, published via WAP."""
     spec, port = product.model, product.output_ports[0]
@@ -219,36 +168,26 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         except ModelInputError as exc:
             raise dg.Failure(str(exc)) from exc
         audit = audit_for(contract.model) if contract else None
-        ref = ports.PortRef(domain.name, port.name, port.version)
-        mask = columns_to_mask(contract, product, port)
-        write = masked_writer(
-            lambda f: write_parquet(scored.predictions, f), mask, context.log.info
-        )
         try:
-            snap = ports.publish(
-                paths.lake, ref, audit=audit, run_id=context.run.run_id, write=write
-            )
+            snap = _publish(context, paths, domain, product, contract, audit, scored)
         except ports.AuditFailed as exc:
             if contract and audit:
                 yield check_result(key, contract, audit.last_report, published=False)
             raise dg.Failure(str(exc)) from exc
-        _emit(
-            context,
+        events = partial(
+            scoring_events,
             paths,
-            lambda run: scoring_events(
-                paths,
-                run,
-                product.name,
-                champ.version,
-                f"{domain.name}/{port.name}",
-                snap.snapshot_id,
-                _port_columns(spec),
-                table,
-                domain.owners_of(product),
-                started,
-            ),
+            name=product.name,
+            version=champ.version,
+            port=f"{domain.name}/{port.name}",
+            snapshot=snap.snapshot_id,
+            columns=port_columns(spec),
+            table=table,
+            owners=domain.owners_of(product),
+            started=started,
         )
-        results = [_drift_result(key, check_drift(champ, scored.features, spec))]
+        _emit(context, paths, lambda run: events(run=run))
+        results = [drift_result(key, check_drift(champ, scored.features, spec))]
         if contract and audit:
             results.insert(0, check_result(key, contract, audit.last_report, True))
         metadata = {
