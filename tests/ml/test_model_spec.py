@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import textwrap
 
 import pytest
 from mesh_platform.descriptors.models import ModelSpec
@@ -87,3 +88,19 @@ def test_no_demo_names_in_the_ml_framework():
         text=True,
     )
     assert found.stdout == "", f"demo names in: {found.stdout}"
+
+
+def test_validate_names_a_training_table_that_is_no_dbt_model_of_the_domain(tmp_path):
+    from mesh_platform.descriptors.crosscheck import check_mesh
+    from mesh_platform.descriptors.loader import load_domain
+
+    from tests.ml.test_mesh_up_model import FILES
+
+    for rel, text in FILES.items():
+        path = tmp_path / rel.replace("units_training.sql", "other.sql")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    domain = load_domain(tmp_path / "domains" / "forecast")
+    found = [e for e in check_mesh({"forecast": domain}) if e.field.startswith("model.")]
+    assert [e.field for e in found] == ["model.training_table"]
+    assert "dbt model 'units_training' not found" in found[0].message
