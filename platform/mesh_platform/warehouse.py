@@ -60,6 +60,7 @@ class DuckDBWarehouse:
         for attempt in range(attempts):
             try:
                 con = self._connect(read_only=True)
+                con.execute("SET enable_progress_bar = false")  # no bars in the step's log
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or attempt == attempts - 1:

@@ -83,7 +83,7 @@ def matrix(table: pa.Table | pa.RecordBatch, features: list[str]) -> np.ndarray:
 
 def _split(con, spec: ModelSpec, rel: str, score_rel: str, file: Path) -> tuple[TimeSplit, int]:
     """The time split, from the training table's as-of dates and the scoring as-of date."""
-    end_row = con.execute(f'SELECT max("{spec.as_of}")::DATE FROM {score_rel}').fetchone()
+    (end_row,) = con.execute(f'SELECT max("{spec.as_of}")::DATE FROM {score_rel}').fetchall()
     counts = con.execute(sql.as_of_dates(spec, rel)).fetchall()
     dates, count = [r[0] for r in counts], sum(r[1] for r in counts)
     if not dates or end_row is None or end_row[0] is None:

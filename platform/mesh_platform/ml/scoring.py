@@ -93,7 +93,7 @@ def score(
         table = con.sql(
             sql.predictions(spec), params=[name, version.version, stamp]
         ).to_arrow_table()
-        (as_of,) = con.execute(f'SELECT max("{spec.as_of}") FROM scored').fetchone() or (None,)
+        ((as_of,),) = con.execute(f'SELECT max("{spec.as_of}") FROM scored').fetchall()
         features = ", ".join(sql.q(f) for f in booster.feature_name())
         sample = con.execute(
             f"SELECT {features} FROM read_parquet('{rows}') "
