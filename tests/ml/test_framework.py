@@ -88,6 +88,9 @@ def test_each_kind_trains_beats_its_baseline_and_is_promoted(trained):
     assert champion.meta["data_snapshots"] == {"x/y": "s1"}
     assert (Path(champion.path) / "reference_profile.json").exists()
     assert [p.parent for p in result.plots] == [Path(champion.path)] * len(result.plots)
+    plots = {"classifier": "roc_curve", "regressor": "residuals", "ranker": "feature_importance"}
+    assert f"m_{plots[kind]}.png" in {p.name for p in result.plots}
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in result.plots)
 
 
 def test_time_split_evaluates_the_latest_labelled_date(trained):

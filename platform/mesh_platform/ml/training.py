@@ -59,10 +59,14 @@ def _champion_on(root: Path, name: str, data: TrainingData, spec: ModelSpec) -> 
 
 
 def _plots(booster, rows: Rows, spec: ModelSpec, name: str, folder: Path) -> list[Path]:
-    """Feature importance, and the ROC curve of a classifier with both classes evaluated."""
-    if spec.kind != "classifier" or len(np.unique(rows.label)) < 2:
+    """Feature importance; a classifier's ROC curve (both classes seen), a regressor's residuals."""
+    curve = spec.kind == "regressor" or (
+        spec.kind == "classifier" and len(np.unique(rows.label)) == 2
+    )
+    if not curve or not len(rows):
         return save_plots(folder, booster, prefix=name)
-    return save_plots(folder, booster, rows.label, predict(booster, rows.x), prefix=name)
+    scores = predict(booster, rows.x)
+    return save_plots(folder, booster, rows.label, scores, prefix=name, kind=spec.kind)
 
 
 def _register(root, name, booster, params, evaluation, data, spec, snapshots, run_id):
