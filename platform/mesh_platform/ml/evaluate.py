@@ -100,17 +100,20 @@ def ranking_metrics(query: np.ndarray, y: np.ndarray, scores: np.ndarray, k: int
     }
 
 
-def metrics_of(kind: str, rows: Rows, scores: np.ndarray, k: int) -> dict:
-    """The metrics of a kind for scores of rows."""
+def metrics_of(kind: str, rows: Rows, scores: np.ndarray, k: int | tuple[int, ...]) -> dict:
+    """The metrics of a kind for scores of rows (a ranker's at each cut-off ``k``)."""
     if kind == "classifier":
         return classifier_metrics(rows.label, scores)
     if kind == "regressor":
         return regressor_metrics(rows.label, scores)
     assert rows.query is not None, "a ranker's rows carry query ids"
-    return ranking_metrics(rows.query, rows.label, scores, k)
+    found: dict = {}
+    for cut in (k,) if isinstance(k, int) else k:
+        found |= ranking_metrics(rows.query, rows.label, scores, cut)
+    return found
 
 
-def baseline_metrics(kind: str, rows: Rows, train: Rows, k: int) -> dict:
+def baseline_metrics(kind: str, rows: Rows, train: Rows, k: int | tuple[int, ...]) -> dict:
     """The naive baseline on the same rows: its column if declared, else a constant.
 
     A classifier without a baseline column predicts the majority class at the training prior
@@ -127,7 +130,9 @@ def baseline_metrics(kind: str, rows: Rows, train: Rows, k: int) -> dict:
     return found
 
 
-def evaluate(kind: str, booster: lgb.Booster, rows: Rows, train: Rows, k: int) -> dict[str, dict]:
+def evaluate(
+    kind: str, booster: lgb.Booster, rows: Rows, train: Rows, k: int | tuple[int, ...]
+) -> dict[str, dict]:
     """The model and its naive baseline on the same evaluation rows.
 
     Returns:

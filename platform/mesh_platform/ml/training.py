@@ -36,6 +36,12 @@ class TrainingResult:
     rows: dict[str, int]
 
 
+def cutoffs(spec: ModelSpec) -> tuple[int, ...]:
+    """A ranker's cut-offs: ``top_k`` and every ``@k`` its gates name (e.g. ndcg@5)."""
+    named = {m.rsplit("@", 1)[1] for m in spec.gates if "@" in m}
+    return (spec.top_k, *sorted({int(k) for k in named if k.isdigit()} - {spec.top_k}))
+
+
 def higher_is_better(spec: ModelSpec) -> bool:
     """Whether the primary metric improves upwards: its own gate says so (">=" up, "<=" down)."""
     return not spec.gates[spec.primary_metric].lstrip().startswith("<")
@@ -55,7 +61,7 @@ def _champion_on(root: Path, name: str, data: TrainingData, spec: ModelSpec) -> 
         return None
     rows = data.evaluate
     x = rows.x[:, [data.features.index(f) for f in wanted]]
-    return metrics_of(spec.kind, rows, predict(booster, x), spec.top_k)
+    return metrics_of(spec.kind, rows, predict(booster, x), cutoffs(spec))
 
 
 def _plots(booster, rows: Rows, spec: ModelSpec, name: str, folder: Path) -> list[Path]:
@@ -120,13 +126,13 @@ def train_and_register(
         data.features,
         spec.horizon_days,
         metric,
-        k=spec.top_k,
+        k=cutoffs(spec),
         seed=spec.seed,
         trials=spec.tuning.trials,
         timeout_s=spec.tuning.timeout_s,
     )
     booster = fit(spec.kind, train, data.features, tuned.best_params, spec.seed, num_threads=1)
-    evaluation = evaluate(spec.kind, booster, held_out, train, spec.top_k)
+    evaluation = evaluate(spec.kind, booster, held_out, train, cutoffs(spec))
     on_window = _champion_on(registry_root, name, data, spec)
     version = _register(
         registry_root, name, booster, tuned.best_params, evaluation, data, spec, snapshots, run_id

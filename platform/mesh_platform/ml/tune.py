@@ -80,7 +80,7 @@ def tune(
     horizon_days: int,
     metric: tuple[str, bool],
     *,
-    k: int = 10,
+    k: int | tuple[int, ...] = 10,
     seed: int = 0,
     trials: int = 20,
     timeout_s: float | None = None,
@@ -98,7 +98,7 @@ def tune(
         horizon_days: Label horizon, to keep fit labels out of the validation window.
         metric: ``(name, higher_is_better)``; a metric the kind does not compute falls back to
             its default (ROC AUC, RMSE, NDCG@k).
-        k: Ranker cut-off.
+        k: Ranker cut-off(s); the first is the default objective's.
         seed: Seed of the sampler and of every fit.
         trials: Maximum number of trials.
         timeout_s: Optional wall-clock cap of the whole search in seconds.
@@ -110,7 +110,8 @@ def tune(
     split = validation_split(train, horizon_days)
     name, higher = metric
     if name not in _metric_names(kind, k):
-        name, higher = DEFAULT_METRIC.get(kind, (f"ndcg@{k}", True))
+        first = k if isinstance(k, int) else k[0]
+        name, higher = DEFAULT_METRIC.get(kind, (f"ndcg@{first}", True))
     if split is None or not len(split[0]) or not len(split[1]):
         return TuneResult(defaults, float("nan"), name, 0.0)
     fit_rows, valid = split
@@ -135,9 +136,10 @@ def tune(
     )
 
 
-def _metric_names(kind: str, k: int) -> set[str]:
+def _metric_names(kind: str, k: int | tuple[int, ...]) -> set[str]:
     if kind == "classifier":
         return {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
     if kind == "regressor":
         return {"rmse", "mae", "r2", "bias"}
-    return {f"ndcg@{k}", f"precision@{k}", f"recall@{k}"}
+    cuts = (k,) if isinstance(k, int) else k
+    return {f"{m}@{c}" for c in cuts for m in ("ndcg", "precision", "recall")}
