@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 
@@ -104,3 +105,24 @@ def test_validate_names_a_training_table_that_is_no_dbt_model_of_the_domain(tmp_
     found = [e for e in check_mesh({"forecast": domain}) if e.field.startswith("model.")]
     assert [e.field for e in found] == ["model.training_table"]
     assert "dbt model 'units_training' not found" in found[0].message
+
+
+def test_validate_names_declared_columns_the_dbt_yml_does_not_document(tmp_path):
+    from mesh_platform.descriptors.crosscheck import check_mesh
+    from mesh_platform.descriptors.loader import load_domain
+
+    from tests.ml.test_mesh_up_model import FILES
+
+    for rel, text in FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text).lstrip())
+    columns = ["customer_id", "as_of_date", "units_28d", "units_90d", "recency_days"]
+    yml = {
+        "version": 2,
+        "models": [{"name": "units_training", "columns": [{"name": c} for c in columns]}],
+    }
+    (tmp_path / "domains/forecast/dbt/models/units_training.yml").write_text(json.dumps(yml))
+    domain = load_domain(tmp_path / "domains" / "forecast")
+    found = [e for e in check_mesh({"forecast": domain}) if e.field.startswith("model.")]
+    assert [e.field for e in found] == ["model.label"]
+    assert "units_next_28d not documented for 'units_training'" in found[0].message

@@ -7,6 +7,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING
 
 from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.descriptors.model_columns import check_model_columns
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -181,6 +182,7 @@ def check_mesh(domains: dict[str, Domain], today: date | None = None) -> list[Sp
         errors += _check_models(domain)
         errors += _check_source_contracts(domain)
         errors += _check_source_names(domain)
+        errors += check_model_columns(domain)
     try:
         domain_order(domains)
     except CycleError as exc:
