@@ -213,3 +213,10 @@ def test_reading_gives_up_when_the_writer_stays(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_classifier_label_that_is_not_binary_is_refused(tmp_path):
+    query = "SELECT * REPLACE (label * 2 AS label) FROM frame"
+    warehouse = DuckDBWarehouse(synthetic.build(tmp_path / "d.duckdb", "classifier", sql=query))
+    with pytest.raises(ValueError, match=r"model.label: a classifier's label is 0 or 1"):
+        load_training(warehouse, spec_of("classifier"), PRODUCT)

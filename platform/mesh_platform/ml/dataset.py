@@ -99,6 +99,17 @@ def _split(con, spec: ModelSpec, rel: str, score_rel: str, file: Path) -> tuple[
         raise ModelInputError(file, "horizon_days", f"empty evaluation window: {exc}", fix) from exc
 
 
+def _check_labels(spec: ModelSpec, label: np.ndarray, file: Path) -> None:
+    """A classifier's labels are 0/1, a ranker's graded relevance 0..30 (LightGBM's gains)."""
+    if spec.kind == "classifier" and not np.isin(label, (0, 1)).all():
+        found = sorted({float(v) for v in np.unique(label)} - {0.0, 1.0})[:5]
+        problem = f"a classifier's label is 0 or 1; '{spec.label}' also holds {found}"
+        raise ModelInputError(file, "label", problem, "make the dbt model emit 0/1 labels")
+    if spec.kind == "ranker" and len(label) and (label.min() < 0 or label.max() > 30):
+        problem = f"a ranker's label is a graded relevance 0..30, '{spec.label}' is not"
+        raise ModelInputError(file, "label", problem, "cap or rescale it in the dbt model")
+
+
 def load_training(warehouse: DuckDBWarehouse, spec: ModelSpec, file: Path) -> TrainingData:
     """Read the training rows of a model once: checked, capped, sorted by as-of date.
 
@@ -135,5 +146,6 @@ def load_training(warehouse: DuckDBWarehouse, spec: ModelSpec, file: Path) -> Tr
         query,
         baseline,
     )
+    _check_labels(spec, rows.label, file)
     types = {f: cols[f] for f in features}
     return TrainingData(rows, features, types, split, rel, count)

@@ -57,7 +57,9 @@ def training_rows(spec: ModelSpec, rel: str, features: list[str], split: TimeSpl
         QUALIFY sum(n) OVER (ORDER BY h, {_list(unit)} ROWS UNBOUNDED PRECEDING)
                 <= {int(spec.max_training_rows)}
       )
-      SELECT {query} AS __query, * FROM kept SEMI JOIN chosen USING ({_list(unit)})
+      SELECT {query} AS __query, __as_of, __label{", __baseline" if spec.baseline else ""},
+             {_list(features)}
+      FROM kept SEMI JOIN chosen USING ({_list(unit)})
       ORDER BY __as_of, {_list(unit)}, {_list(spec.entity)}
     """
 
