@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -27,13 +30,46 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.search_path = search_path
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(self.path))
+    def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(str(self.path), read_only=read_only)
         if self.search_path is not None:
             # A view stores its query: one reading a port or landing file by a path relative to
             # MESH_HOME (dbt's profile sets the same search path) resolves it when queried.
             con.execute("SET file_search_path = ?", [str(self.search_path)])
         return con
+
+    @contextmanager
+    def reading(
+        self, attempts: int = 20, wait_s: float = 0.5
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, retried while another process holds the file for writing.
+
+        DuckDB lets one process write a file and then nobody else open it, and a reader in turn
+        keeps writers out: hold the connection briefly (copy what is needed out, then close).
+
+        Args:
+            attempts: How many times to try to open the file.
+            wait_s: Pause between attempts, in seconds.
+
+        Yields:
+            The connection, closed on exit.
+
+        Raises:
+            duckdb.IOException: The file stayed locked (or does not exist) after every attempt.
+        """
+        for attempt in range(attempts):
+            try:
+                con = self._connect(read_only=True)
+                con.execute("SET enable_progress_bar = false")  # no bars in the step's log
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or attempt == attempts - 1:
+                    raise
+                time.sleep(wait_s)
+        try:
+            yield con  # pyright: ignore[reportPossiblyUnboundVariable]
+        finally:
+            con.close()  # pyright: ignore[reportPossiblyUnboundVariable]
 
     def export_parquet(self, relation: str, folder: Path) -> None:
         """COPY a relation to ``folder/part-0.parquet`` (zstd)."""

@@ -109,9 +109,31 @@ def test_lineage_read_of_another_warehouse_is_a_finding(mesh):
     assert found.field == "job personalization.peek"
 
 
-def test_ml_feature_reads_are_checked_like_dbt_reads():
+def test_ml_input_ports_are_checked_like_dbt_reads():
+    from mesh_platform.descriptors.models import ProductSpec
     from mesh_platform.ml.sources import check_access
 
-    check_access(load_domain(REPO / "domains" / "personalization"))  # declares every feature port
+    def ml_product(reads: str) -> ProductSpec:
+        return ProductSpec.model_validate(
+            {
+                "name": "forecast",
+                "kind": "ml",
+                "description": "A model.",
+                "input_ports": [{"name": "x", "kind": "port", "product": reads}],
+                "output_ports": [{"name": "forecast_scores", "producer": "ml"}],
+                "model": {
+                    "kind": "regressor",
+                    "training_table": "t",
+                    "entity": "k",
+                    "label": "y",
+                    "horizon_days": 7,
+                    "gates": {"rmse": "<= 1"},
+                    "primary_metric": "rmse",
+                },
+            }
+        )
+
+    sales = load_domain(REPO / "domains" / "sales")
+    check_access(sales, ml_product("catalog/products"))  # a port sales declares it reads
     with pytest.raises(access.AccessDenied, match="not an input port of any sales product"):
-        check_access(load_domain(REPO / "domains" / "sales"))
+        check_access(sales, ml_product("web/product_interactions"))

@@ -7,6 +7,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING
 
 from mesh_platform.descriptors.errors import SpecError
+from mesh_platform.descriptors.model_columns import check_model_columns
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -110,6 +111,19 @@ def _check_models(domain: Domain) -> list[SpecError]:
             if port.producer == "dbt" and port.model not in known:
                 msg = f"dbt model '{port.model}' not found under {models_dir}"
                 errors.append(SpecError(path, f"output_ports[{i}].model", msg))
+        if product.model is None:
+            continue
+        tables = {
+            "training_table": product.model.training_table,
+            "scoring_table": product.model.scoring_table,
+        }
+        for field, table in tables.items():
+            if table and table not in known:
+                msg = (
+                    f"dbt model '{table}' not found under {models_dir}: a model trains on "
+                    "and scores a dbt model of its own domain"
+                )
+                errors.append(SpecError(path, f"model.{field}", msg))
     return errors
 
 
@@ -168,6 +182,7 @@ def check_mesh(domains: dict[str, Domain], today: date | None = None) -> list[Sp
         errors += _check_models(domain)
         errors += _check_source_contracts(domain)
         errors += _check_source_names(domain)
+        errors += check_model_columns(domain)
     try:
         domain_order(domains)
     except CycleError as exc:

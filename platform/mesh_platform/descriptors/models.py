@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mesh_platform.descriptors.serving import ServingSpec
@@ -138,26 +147,132 @@ class DriftThresholds(_Strict):
         return names
 
 
-class ModelSpec(_Strict):
-    """A LightGBM model declared by an ML product; the platform builds its assets."""
+def _as_list(value: object) -> object:
+    """A single column name is a list of one."""
+    return [value] if isinstance(value, str) else value
 
-    kind: Literal["classifier", "ranker"]
-    target: str = Field(pattern=NAME_PATTERN, description="label computed by the feature builder")
+
+class Bands(_Strict):
+    """Named bands of the prediction, e.g. edges [0.3, 0.6] -> low < 0.3 <= medium < 0.6 <= high."""
+
+    column: str = Field(pattern=NAME_PATTERN, description="output column of the band label")
+    edges: list[float] = Field(min_length=1, description="ascending cut points")
+    labels: list[str] = Field(min_length=2, description="one more label than edges")
+
+    @field_validator("edges")
+    @classmethod
+    def _edges_sorted(cls, edges: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError(f"edges must be strictly ascending, e.g. [0.3, 0.6]; got {edges}")
+        return edges
+
+    @field_validator("labels")
+    @classmethod
+    def _one_label_per_band(cls, labels: list[str], info: ValidationInfo) -> list[str]:
+        edges = info.data.get("edges")
+        if edges is not None and len(labels) != len(edges) + 1:
+            raise ValueError(
+                f"{len(edges)} edge(s) make {len(edges) + 1} bands: give {len(edges) + 1} labels"
+            )
+        return labels
+
+
+Columns = Annotated[list[Annotated[str, Field(pattern=NAME_PATTERN)]], BeforeValidator(_as_list)]
+
+
+class ModelSpec(_Strict):
+    """A LightGBM model declared by an ML product, trained on a dbt model of its own domain."""
+
+    kind: Literal["classifier", "regressor", "ranker"]
+    training_table: str = Field(pattern=NAME_PATTERN, description="dbt model of the same domain")
+    scoring_table: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="dbt model scored (default: training rows at the latest as-of date)",
+    )
+    entity: Columns = Field(min_length=1, description="row key columns besides as_of")
+    as_of: str = Field(default="as_of_date", pattern=NAME_PATTERN, description="as-of column")
+    label: str = Field(pattern=NAME_PATTERN, description="label column of the training table")
+    group: Columns | None = Field(
+        default=None, validate_default=True, description="ranker: query columns besides as_of"
+    )
+    features: Columns | None = Field(
+        default=None, description="feature columns (default: every column but keys and label)"
+    )
+    baseline: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        validate_default=True,
+        description="column holding the naive baseline's prediction (required for a ranker)",
+    )
     horizon_days: int = Field(gt=0, description="label window after each as-of date")
-    snapshots: int = Field(default=6, ge=2, description="as-of dates: all but the last train")
-    spacing_days: int = Field(default=30, gt=0)
+    prediction: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="output column (default prediction/score)"
+    )
+    bands: Bands | None = Field(default=None, description="classifier/regressor: named bands")
+    max_training_rows: int = Field(
+        default=2_000_000, ge=100, description="cap; a seeded sample of whole entities/groups"
+    )
     gates: dict[str, str] = Field(min_length=1, description="metric -> expression, '>= 0.65'")
     primary_metric: str
     tuning: Tuning = Field(default_factory=Tuning)
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
     seed: int = 42
-    top_k: int = Field(default=10, ge=1, le=100, description="rankers: items kept per customer")
+    top_k: int = Field(default=10, ge=1, le=100, description="rankers: items kept per group")
+
+    @field_validator("group")
+    @classmethod
+    def _group_for_rankers(cls, group: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        kind, entity = info.data.get("kind"), info.data.get("entity") or []
+        if kind == "ranker" and not group:
+            raise ValueError("a ranker needs 'group': the query columns, e.g. [customer_id]")
+        if kind != "ranker" and group:
+            raise ValueError(f"only a ranker has a 'group'; remove it from this {kind}")
+        missing = [g for g in group or [] if g not in entity]
+        if missing or (group and len(entity) <= len(group)):
+            raise ValueError(
+                f"a ranker's entity is its group plus the item ranked: list {group} and the "
+                f"item column in 'entity' (now {entity})"
+            )
+        return group
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline_for_rankers(cls, baseline: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("kind") == "ranker" and not baseline:
+            raise ValueError(
+                "a ranker needs 'baseline': a column of the training table that orders the items "
+                "naively (e.g. popularity)"
+            )
+        return baseline
+
+    @model_validator(mode="after")
+    def _columns_distinct(self) -> ModelSpec:
+        keys = [self.as_of, *self.entity]
+        if self.label in keys or self.label in (self.features or []):
+            raise ValueError(f"label '{self.label}' is also a key or feature column")
+        clash = [f for f in self.features or [] if f in keys]
+        if clash:
+            raise ValueError(f"features {clash} are key columns (as_of/entity): remove them")
+        if self.bands and self.kind == "ranker":
+            raise ValueError("a ranker publishes score and rank; 'bands' are for the other kinds")
+        return self
 
     @model_validator(mode="after")
     def _primary_gated(self) -> ModelSpec:
         if self.primary_metric not in self.gates:
             raise ValueError(f"primary_metric '{self.primary_metric}' needs a gate in 'gates'")
         return self
+
+    @property
+    def keys(self) -> list[str]:
+        """Row key of the training and scoring tables: as-of column, then entity columns."""
+        return [self.as_of, *self.entity]
+
+    @property
+    def output(self) -> str:
+        """Name of the prediction column of the predictions port."""
+        return self.prediction or ("score" if self.kind == "ranker" else "prediction")
 
 
 class Slos(_Strict):

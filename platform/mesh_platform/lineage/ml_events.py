@@ -1,4 +1,4 @@
-"""Lineage of ML assets: ports -> model version (training), model + ports -> predictions port."""
+"""Lineage of ML assets: training table + ports -> model version, model -> predictions port."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
-from mesh_platform.lineage.naming import FILE_NAMESPACE, job_namespace, port_dataset
+from mesh_platform.lineage.naming import FILE_NAMESPACE, DatasetName, job_namespace, port_dataset
 from mesh_platform.settings import MeshPaths
+
+ColumnRef = tuple[str, str, str]
 
 
 def model_dataset(paths: MeshPaths, name: str, version: int) -> dict[str, Any]:
@@ -25,8 +27,19 @@ def _port(paths: MeshPaths, port: str, snapshot: str | None) -> dict[str, Any]:
     return {"namespace": ds.namespace, "name": ds.name, "facets": facets}
 
 
-def _pair(run: DagsterRun, job: str, kind: str, owners: list[str], started: str,
-          inputs: list[dict], outputs: list[dict]) -> list[dict[str, Any]]:  # fmt: skip
+def _table(table: DatasetName) -> dict[str, Any]:
+    return {"namespace": table.namespace, "name": table.name, "facets": {}}
+
+
+def _pair(
+    run: DagsterRun,
+    job: str,
+    kind: str,
+    owners: list[str],
+    started: str,
+    inputs: list[dict],
+    outputs: list[dict],
+) -> list[dict[str, Any]]:
     run_id = new_run_id()
     events = []
     for event_type, time in (("START", started), ("COMPLETE", now())):
@@ -39,44 +52,77 @@ def _pair(run: DagsterRun, job: str, kind: str, owners: list[str], started: str,
 
 
 def training_events(
-    paths: MeshPaths, run: DagsterRun, name: str, version: int, features: dict[str, str],
-    snapshots: dict[str, str], owners: list[str], started: str,
-    feature_columns: dict[str, tuple[tuple[str, str, str], ...]] | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Training read these port snapshots and wrote this model version (features as its schema).
+    paths: MeshPaths,
+    run: DagsterRun,
+    name: str,
+    version: int,
+    features: dict[str, str],
+    table: DatasetName,
+    snapshots: dict[str, str],
+    owners: list[str],
+    started: str,
+    feature_columns: dict[str, list[ColumnRef]] | None = None,
+) -> list[dict[str, Any]]:
+    """Training read the training table (and, through it, these port snapshots); wrote a version.
 
-    ``feature_columns`` (feature -> port columns) becomes the model's column lineage, so an
-    auditor can follow a port column into the features of every model trained on it.
+    Args:
+        paths: The mesh's paths.
+        run: The Dagster run.
+        name: The model's name.
+        version: The registered version.
+        features: Feature -> type (the model's schema).
+        table: The training table in the domain's warehouse.
+        snapshots: Declared input port -> snapshot id the training table was built from.
+        owners: The product's owners.
+        started: When training started.
+        feature_columns: Feature -> source columns: the model's column lineage.
+
+    Returns:
+        The START and COMPLETE events.
     """
     model = model_dataset(paths, name, version)
-    model["facets"] = {"schema": F.schema([(f, t, None) for f, t in features.items()]),
-                       "ownership": F.ownership(owners),
-                       "datasetVersion": F.dataset_version(str(version))}  # fmt: skip
+    model["facets"] = {
+        "schema": F.schema([(f, t, None) for f, t in features.items()]),
+        "ownership": F.ownership(owners),
+        "datasetVersion": F.dataset_version(str(version)),
+    }
     if feature_columns:
-        mapping = {}
-        for feature, sources in feature_columns.items():
-            mapping[feature] = []
-            for domain, product, column in sources:
-                ds = port_dataset(paths, domain, product)
-                mapping[feature].append((ds.namespace, ds.name, column))
-        model["facets"]["columnLineage"] = F.column_lineage(mapping)
-    inputs = [_port(paths, port, snap) for port, snap in sorted(snapshots.items())]
+        model["facets"]["columnLineage"] = F.column_lineage(feature_columns)
+    inputs = [_table(table)]
+    inputs += [_port(paths, port, snap) for port, snap in sorted(snapshots.items())]
     return _pair(run, f"{run.domain}.{name}", "ML_TRAINING", owners, started, inputs, [model])
 
 
 def scoring_events(
-    paths: MeshPaths, run: DagsterRun, name: str, version: int, port: str, snapshot: str,
-    columns: list[str], inputs: list[str], owners: list[str], started: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Scoring read the champion and the input ports, and published the predictions port."""
+    paths: MeshPaths,
+    run: DagsterRun,
+    name: str,
+    version: int,
+    port: str,
+    snapshot: str,
+    columns: dict[str, str],
+    table: DatasetName,
+    owners: list[str],
+    started: str,
+) -> list[dict[str, Any]]:
+    """Scoring read the champion and the scoring table, and published the predictions port.
+
+    ``columns`` maps each port column to where it comes from: ``"model"`` for what the model
+    computes (prediction, rank, band), a scoring table column name for keys, ``""`` otherwise.
+    """
     model = model_dataset(paths, name, version)
     out = _port(paths, port, snapshot)
+    lineage: dict[str, list[ColumnRef]] = {}
+    for column, source in columns.items():
+        if source == "model":
+            lineage[column] = [(model["namespace"], model["name"], "prediction")]
+        elif source:
+            lineage[column] = [(table.namespace, table.name, source)]
     out["facets"] |= {
-        "schema": F.schema([(c, "", None) for c in columns]), "ownership": F.ownership(owners),
-        "columnLineage": F.column_lineage(
-            {c: [(model["namespace"], model["name"], "prediction")] for c in columns
-             if c in ("churn_probability", "risk_band", "score", "rank")}),
-    }  # fmt: skip
-    sources = [model, *(_port(paths, p, None) for p in inputs)]
+        "schema": F.schema([(c, "", None) for c in columns]),
+        "ownership": F.ownership(owners),
+        "columnLineage": F.column_lineage(lineage),
+    }
+    sources = [model, _table(table)]
     job = f"{run.domain}.{port.split('/')[1]}"
     return _pair(run, job, "ML_SCORING", owners, started, sources, [out])

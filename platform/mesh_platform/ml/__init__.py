@@ -1,1 +1,1 @@
-"""LightGBM churn and product-ranking models trained on point-in-time features of the ports."""
+"""Declared LightGBM models (classifier, regressor, ranker) trained on a domain's own dbt table."""

@@ -1,9 +1,9 @@
 """Dagster assets of ML products: train (tune, evaluate, register, gate) and score (publish)."""
 
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.metadata import port_attributes
@@ -13,17 +13,21 @@ from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ml_events import scoring_events, training_events
-from mesh_platform.ml import feature_sql, registry
+from mesh_platform.lineage.naming import table_dataset
+from mesh_platform.ml import registry
+from mesh_platform.ml.dataset import load_training
 from mesh_platform.ml.feature_lineage import feature_columns
-from mesh_platform.ml.scoring import check_drift, score, write_parquet
-from mesh_platform.ml.sources import pinned_sources
+from mesh_platform.ml.inputs import ModelInputError
+from mesh_platform.ml.metadata import DRIFT_CHECK, drift_result, port_columns, train_metadata
+from mesh_platform.ml.scoring import Scored, check_drift, score, write_parquet
+from mesh_platform.ml.sources import check_access, pinned_snapshots
 from mesh_platform.ml.training import train_and_register
 from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
+from mesh_platform.warehouse import DuckDBWarehouse
 
 # LightGBM fits slow each other down ~100x on 2 cores (DESIGN.md): one at a time, mesh-wide.
 LIGHTGBM_POOL = "lightgbm"
-DRIFT_CHECK = "feature_drift"
 
 
 def _emit(context: dg.AssetExecutionContext, paths: MeshPaths, build) -> None:
@@ -37,25 +41,23 @@ def _emit(context: dg.AssetExecutionContext, paths: MeshPaths, build) -> None:
         context.log.warning(f"lineage not emitted: {exc!r}")
 
 
-def _input_keys(product: ProductSpec) -> list[dg.AssetKey]:
-    return [dg.AssetKey(p.product.split("/")) for p in product.input_ports if p.product]
+def _table_key(domain: Domain, table: str) -> dg.AssetKey:
+    """The asset of a dbt model of the domain (the dbt translator's key)."""
+    return dg.AssetKey([domain.name, table])
 
 
-def _train_metadata(result) -> dict:
-    table = "\n".join(f"| {f} | {g:.1f} |" for f, g in
-                      sorted(result.importance.items(), key=lambda kv: -kv[1]))  # fmt: skip
-    meta = {f"metric/{k}": float(v) for k, v in result.metrics.items()}
-    meta |= {f"baseline/{k}": float(v) for k, v in result.baseline.items()}
-    meta |= {
-        "model_version": result.version.version, "promoted": result.decision.promoted,
-        "decision": "; ".join(result.decision.reasons) or "promoted",
-        "params": dg.MetadataValue.json(result.params),
-        "data_snapshots": dg.MetadataValue.json(result.version.meta.get("data_snapshots", {})),
-        "evaluation_window": str(result.split.evaluate), "rows": dg.MetadataValue.json(result.rows),
-        "feature_importance": dg.MetadataValue.md("| feature | gain |\n|---|---|\n" + table),
-    }  # fmt: skip
-    meta |= {f"plot/{p.stem}": dg.MetadataValue.path(str(p)) for p in result.plots}
-    return meta
+def _descriptor(domain: Domain, product: ProductSpec) -> Path:
+    return domain.path / "products" / f"{product.name}.yaml"
+
+
+def _warehouse(paths: MeshPaths, domain: Domain) -> DuckDBWarehouse:
+    return DuckDBWarehouse(paths.warehouse_file(domain.name), paths.home)
+
+
+def _dbt_sql(domain: Domain, table: str) -> dict[str, Path]:
+    """The dbt SQL of a table, to link from the predictions port."""
+    found = sorted((domain.dbt_dir / "models").rglob(f"{table}.sql"))
+    return {f"dbt model {table}": found[0]} if found else {}
 
 
 def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
@@ -63,99 +65,138 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     spec = product.model
     assert spec is not None
     key = dg.AssetKey([domain.name, product.name])
+    file = _descriptor(domain, product)
 
     @dg.asset(
-        key=key, deps=_input_keys(product), group_name=domain.name, kinds={"lightgbm", "optuna"},
-        owners=domain.owners_of(product), description=product.description, pool=LIGHTGBM_POOL,
+        key=key,
+        deps=[_table_key(domain, spec.training_table)],
+        group_name=domain.name,
+        kinds={"lightgbm", "optuna"},
+        owners=domain.owners_of(product),
+        description=product.description,
+        pool=LIGHTGBM_POOL,
         tags={"mesh/domain": domain.name, "mesh/cpu": "heavy", "mesh/tier": product.tier},
-    )  # fmt: skip
+    )
     def _train(context: dg.AssetExecutionContext):
         started = now()
-        sources, snapshots = pinned_sources(paths, domain)
-        result = train_and_register(sources, snapshots, spec, product.name, paths.registry,
-                                    context.run.run_id)  # fmt: skip
+        check_access(domain, product)
+        snapshots = pinned_snapshots(paths, product)
+        try:
+            data = load_training(_warehouse(paths, domain), spec, file)
+        except ModelInputError as exc:  # nothing registered: the champion keeps serving
+            raise dg.Failure(str(exc)) from exc
+        result = train_and_register(
+            data, spec, product.name, paths.registry, snapshots, context.run.run_id
+        )
         context.log.info(f"{product.name} v{result.version.version}: {result.decision.reasons}")
-        features = result.version.meta.get("features", {})
-        owners = domain.owners_of(product)
-        columns = feature_columns(spec.kind, paths.contracts)
-        _emit(context, paths, lambda run: training_events(
-            paths, run, product.name, result.version.version, features, snapshots, owners,
-            started, columns))  # fmt: skip
-        return dg.MaterializeResult(metadata=_train_metadata(result))
+        schema = data.relation.split(".")[0].strip('"')
+        table = table_dataset(paths, domain.name, schema, spec.training_table)
+        events = partial(
+            training_events,
+            paths,
+            name=product.name,
+            version=result.version.version,
+            features=data.feature_types,
+            table=table,
+            snapshots=snapshots,
+            owners=domain.owners_of(product),
+            started=started,
+            feature_columns=feature_columns(table, data.features),
+        )
+        _emit(context, paths, lambda run: events(run=run))
+        return dg.MaterializeResult(metadata=train_metadata(result))
 
     return _train
 
 
-def _drift_result(key: dg.AssetKey, report) -> dg.AssetCheckResult:
-    """Drift of serving features from the champion's training data, features named."""
-    if report is None:
-        note = {"note": "champion has no reference profile"}
-        return dg.AssetCheckResult(
-            asset_key=key, check_name=DRIFT_CHECK, passed=True, metadata=note
-        )
-    rows = [f"| {f.feature} | {f.psi:.3f} | {f.p_value:.4f} | {'yes' if f.drifted else ''} |"
-            for f in report.features.values()]  # fmt: skip
-    table = "| feature | PSI | KS p-value | drifted |\n|---|---|---|---|\n" + "\n".join(rows)
-    return dg.AssetCheckResult(
-        asset_key=key, check_name=DRIFT_CHECK, passed=not report.drifted_features,
-        severity=dg.AssetCheckSeverity.WARN,
-        description="drifting: " + ", ".join(report.drifted_features) if report.drifted_features
-        else "no feature drifted",
-        metadata={"drifted_features": dg.MetadataValue.json(report.drifted_features),
-                  "features": dg.MetadataValue.md(table), "rows": report.rows},
-    )  # fmt: skip
+def _score_asset_spec(domain: Domain, paths: MeshPaths, product: ProductSpec):
+    """Key, contract and the asset's decoration (deps, checks, port attributes)."""
+    spec, port = product.model, product.output_ports[0]
+    assert spec is not None
+    key = dg.AssetKey([domain.name, port.name])
+    contract = load_port_contract(paths.contracts, domain.name, port.name, port.version)
+    checks = [contract_check_spec(key, contract)] if contract else []
+    about = "PSI and KS of serving features against the champion's evaluation-window reference"
+    checks.append(dg.AssetCheckSpec(DRIFT_CHECK, asset=key, description=about))
+    scored_table = spec.scoring_table or spec.training_table
+    attrs = port_attributes(
+        domain, product, port, contract, code_files=_dbt_sql(domain, scored_table)
+    )
+    decoration = {
+        "key": key,
+        "deps": [dg.AssetKey([domain.name, product.name]), _table_key(domain, scored_table)],
+        "group_name": domain.name,
+        "kinds": {"lightgbm", *attrs.kinds},
+        "owners": domain.owners_of(product),
+        "description": f"Predictions of the {product.name} champion (output port).",
+        "check_specs": checks,
+        "pool": LIGHTGBM_POOL,
+        "metadata": attrs.metadata,
+        "freshness_policy": attrs.freshness_policy,
+        "tags": {"mesh/domain": domain.name, **attrs.tags},
+    }
+    return key, contract, decoration
+
+
+def _publish(
+    context, paths: MeshPaths, domain: Domain, product: ProductSpec, contract, audit, scored: Scored
+) -> ports.Snapshot:
+    """Publish the predictions as the port's next snapshot: write, mask PII, audit, publish."""
+    port = product.output_ports[0]
+    ref = ports.PortRef(domain.name, port.name, port.version)
+    mask = columns_to_mask(contract, product, port)
+    write = masked_writer(lambda f: write_parquet(scored.predictions, f), mask, context.log.info)
+    return ports.publish(paths.lake, ref, audit=audit, run_id=context.run.run_id, write=write)
 
 
 def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     """The predictions port of an ML product, scored by the champion, published via WAP."""
     spec, port = product.model, product.output_ports[0]
     assert spec is not None
-    key = dg.AssetKey([domain.name, port.name])
-    contract = load_port_contract(paths.contracts, domain.name, port.name, port.version)
-    checks = [contract_check_spec(key, contract)] if contract else []
-    about = "PSI and KS of serving features against the champion's training reference"
-    checks.append(dg.AssetCheckSpec(DRIFT_CHECK, asset=key, description=about))
-    code = {"feature SQL": Path(feature_sql.__file__)}
-    attrs = port_attributes(domain, product, port, contract, code_files=code)
+    key, contract, decoration = _score_asset_spec(domain, paths, product)
+    file = _descriptor(domain, product)
+    table = table_dataset(paths, domain.name, "main", spec.scoring_table or spec.training_table)
 
-    @dg.asset(
-        key=key, deps=[dg.AssetKey([domain.name, product.name]), *_input_keys(product)],
-        group_name=domain.name, kinds={"lightgbm", *attrs.kinds}, owners=domain.owners_of(product),
-        description=f"Predictions of the {product.name} champion (public output port).",
-        check_specs=checks, pool=LIGHTGBM_POOL, metadata=attrs.metadata,
-        freshness_policy=attrs.freshness_policy, tags={"mesh/domain": domain.name, **attrs.tags},
-    )  # fmt: skip
+    @dg.asset(**decoration)
     def _score(context: dg.AssetExecutionContext):
         started = now()
         champ = registry.champion(paths.registry, product.name)
         if champ is None:
             raise dg.Failure(f"{product.name} has no champion yet: no version passed its gates")
-        sources, _ = pinned_sources(paths, domain)
-        with duckdb.connect() as con:
-            scored = score(con, sources, spec, product.name, champ)
-        audit = audit_for(contract.model) if contract else None
-        ref = ports.PortRef(domain.name, port.name, port.version)
         try:
-            snap = ports.publish(
-                paths.lake, ref, audit=audit, run_id=context.run.run_id,
-                write=masked_writer(lambda folder: write_parquet(scored.predictions, folder),
-                                    columns_to_mask(contract, product, port), context.log.info),
-            )  # fmt: skip
+            scored = score(_warehouse(paths, domain), spec, file, product.name, champ)
+        except ModelInputError as exc:
+            raise dg.Failure(str(exc)) from exc
+        audit = audit_for(contract.model) if contract else None
+        try:
+            snap = _publish(context, paths, domain, product, contract, audit, scored)
         except ports.AuditFailed as exc:
             if contract and audit:
                 yield check_result(key, contract, audit.last_report, published=False)
             raise dg.Failure(str(exc)) from exc
-        inputs = [p.product for p in product.input_ports if p.product]
-        columns = list(scored.predictions.columns)
-        _emit(context, paths, lambda run: scoring_events(
-            paths, run, product.name, champ.version, f"{domain.name}/{port.name}",
-            snap.snapshot_id, columns, inputs, domain.owners_of(product), started))  # fmt: skip
-        results = [_drift_result(key, check_drift(champ, scored.features, spec))]
+        events = partial(
+            scoring_events,
+            paths,
+            name=product.name,
+            version=champ.version,
+            port=f"{domain.name}/{port.name}",
+            snapshot=snap.snapshot_id,
+            columns=port_columns(spec),
+            table=table,
+            owners=domain.owners_of(product),
+            started=started,
+        )
+        _emit(context, paths, lambda run: events(run=run))
+        results = [drift_result(key, check_drift(champ, scored.features, spec))]
         if contract and audit:
             results.insert(0, check_result(key, contract, audit.last_report, True))
-        yield dg.MaterializeResult(check_results=results, metadata={
-            "dagster/uri": dg.MetadataValue.path(snap.path), "dagster/row_count": snap.rows,
-            "mesh/snapshot_id": snap.snapshot_id, "model_version": champ.version,
-            "as_of_date": str(scored.as_of)})  # fmt: skip
+        metadata = {
+            "dagster/uri": dg.MetadataValue.path(snap.path),
+            "dagster/row_count": snap.rows,
+            "mesh/snapshot_id": snap.snapshot_id,
+            "model_version": champ.version,
+            "as_of_date": str(scored.as_of),
+        }
+        yield dg.MaterializeResult(check_results=results, metadata=metadata)
 
     return _score

@@ -1,13 +1,13 @@
-"""Evaluation of the churn classifier and the ranker beside naive baselines on the same window."""
+"""Metrics of each model kind beside a naive baseline on the same evaluation rows."""
 
 from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
 from sklearn import metrics
 
-from mesh_platform.ml.train import feature_matrix, score_churn
+from mesh_platform.ml.dataset import Rows
+from mesh_platform.ml.train import predict
 
 
 def classifier_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> dict:
@@ -20,7 +20,6 @@ def classifier_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
 
     Returns:
         Metric name -> value (plus ``rows`` and ``positive_rate``).
-
     """
     y = np.asarray(y).astype(int)
     proba = np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)
@@ -43,101 +42,101 @@ def classifier_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
     }
 
 
-def evaluate_classifier(
-    booster: lgb.Booster,
-    eval_df: pd.DataFrame,
-    label: str = "churned",
-    prior: float | None = None,
-) -> dict[str, dict]:
-    """Compare the model with a majority-class baseline on the same evaluation rows.
+def regressor_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    """RMSE, MAE, R2 and mean error (bias) of predictions."""
+    y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    error = pred - y
+    total = float(((y - y.mean()) ** 2).sum()) if len(y) else 0.0
+    return {
+        "rmse": float(np.sqrt((error**2).mean())),
+        "mae": float(np.abs(error).mean()),
+        "r2": 1 - float((error**2).sum()) / total if total else float("nan"),
+        "bias": float(error.mean()),
+        "rows": len(y),
+    }
+
+
+def _positions(query: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """0-based position of each row in its query, by score descending then row order."""
+    order = np.lexsort((np.arange(len(score)), -score, query))
+    sorted_query = query[order]
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[order] = np.arange(len(order)) - np.searchsorted(sorted_query, sorted_query)
+    return pos
+
+
+def ranking_metrics(query: np.ndarray, y: np.ndarray, scores: np.ndarray, k: int = 10) -> dict:
+    """Mean NDCG@k, precision@k and recall@k over queries with at least one relevant item.
+
+    Recall is relative to the relevant items among the candidates. Ties keep row order.
 
     Args:
-        booster: A classifier from ``train_classifier``.
-        eval_df: Evaluation rows (a later window than training).
-        label: Binary label column.
-        prior: Positive rate the baseline predicts, e.g. the training rate; by default the
-            evaluation window's own rate (the best any constant can do there).
-
-    Returns:
-        ``{"model": {...}, "baseline": {...}}``.
-
-    """
-    y = eval_df[label].to_numpy()
-    rate = float(y.mean()) if prior is None else prior
-    # Hard predictions are the majority class; the log loss uses the constant rate itself.
-    baseline = classifier_metrics(y, np.full(len(y), float(rate >= 0.5)))
-    baseline["log_loss"] = classifier_metrics(y, np.full(len(y), rate))["log_loss"]
-    baseline["roc_auc"] = 0.5
-    return {"model": classifier_metrics(y, score_churn(booster, eval_df)), "baseline": baseline}
-
-
-def ranking_metrics(
-    df: pd.DataFrame,
-    scores: np.ndarray,
-    k: int = 10,
-    label: str = "relevance",
-    group: str = "group_id",
-) -> dict:
-    """Mean NDCG@k, precision@k and recall@k over groups with at least one relevant item.
-
-    Recall is relative to the relevant items among the candidates, since every ranker here
-    orders the same candidate set. Ties are broken by product id (deterministic).
-
-    Args:
-        df: Candidate rows with label, group and ``product_id``.
-        scores: Higher is better, aligned with ``df``.
+        query: Query id per row (sorted, contiguous).
+        y: Graded relevance.
+        scores: Higher is better.
         k: Cut-off.
-        label: Graded relevance column.
-        group: Query group column.
 
     Returns:
         Metric name -> value, plus ``groups`` evaluated.
-
     """
-    _, gi = np.unique(df[group].to_numpy(), return_inverse=True)
-    y = df[label].to_numpy().astype(float)
-    product = df["product_id"].to_numpy()
-    pos = _positions(gi, np.asarray(scores, dtype=float), product)
-    ideal_pos = _positions(gi, y, product)
+    _, gi = np.unique(query, return_inverse=True)
+    y = np.asarray(y, dtype=float)
+    pos, ideal_pos = _positions(gi, np.asarray(scores, dtype=float)), _positions(gi, y)
     n = int(gi.max()) + 1 if len(gi) else 0
-    dcg = np.bincount(gi, weights=np.where(pos < k, (2**y - 1) / np.log2(pos + 2), 0), minlength=n)
+    gain = 2**y - 1
+    dcg = np.bincount(gi, weights=np.where(pos < k, gain / np.log2(pos + 2), 0), minlength=n)
     ideal = np.bincount(
-        gi, weights=np.where(ideal_pos < k, (2**y - 1) / np.log2(ideal_pos + 2), 0), minlength=n
+        gi, weights=np.where(ideal_pos < k, gain / np.log2(ideal_pos + 2), 0), minlength=n
     )
     hits = np.bincount(gi, weights=(y > 0) & (pos < k), minlength=n)
     relevant = np.bincount(gi, weights=y > 0, minlength=n)
     m = relevant > 0
+    mean = (lambda v: float(v.mean())) if m.any() else (lambda v: float("nan"))
     return {
-        f"ndcg@{k}": float((dcg[m] / ideal[m]).mean()),
-        f"precision@{k}": float((hits[m] / k).mean()),
-        f"recall@{k}": float((hits[m] / relevant[m]).mean()),
+        f"ndcg@{k}": mean(dcg[m] / ideal[m]),
+        f"precision@{k}": mean(hits[m] / k),
+        f"recall@{k}": mean(hits[m] / relevant[m]),
         "groups": int(m.sum()),
     }
 
 
-def _positions(group: np.ndarray, score: np.ndarray, product: np.ndarray) -> np.ndarray:
-    """0-based position of each row in its group, by score descending then product id."""
-    order = np.lexsort((product, -score, group))
-    sorted_group = group[order]
-    pos = np.empty(len(order), dtype=np.int64)
-    pos[order] = np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group)
-    return pos
+def metrics_of(kind: str, rows: Rows, scores: np.ndarray, k: int | tuple[int, ...]) -> dict:
+    """The metrics of a kind for scores of rows (a ranker's at each cut-off ``k``)."""
+    if kind == "classifier":
+        return classifier_metrics(rows.label, scores)
+    if kind == "regressor":
+        return regressor_metrics(rows.label, scores)
+    assert rows.query is not None, "a ranker's rows carry query ids"
+    found: dict = {}
+    for cut in (k,) if isinstance(k, int) else k:
+        found |= ranking_metrics(rows.query, rows.label, scores, cut)
+    return found
 
 
-def evaluate_ranker(booster: lgb.Booster, eval_df: pd.DataFrame, k: int = 10) -> dict[str, dict]:
-    """Compare the ranker with a popularity baseline (product sales in the prior 90 days).
+def baseline_metrics(kind: str, rows: Rows, train: Rows, k: int | tuple[int, ...]) -> dict:
+    """The naive baseline on the same rows: its column if declared, else a constant.
 
-    Args:
-        booster: A ranker from ``train_ranker``.
-        eval_df: Candidate rows of the evaluation window.
-        k: Cut-off.
+    A classifier without a baseline column predicts the majority class at the training prior
+    (ROC AUC 0.5); a regressor predicts the training mean. A ranker always has its column.
+    """
+    if rows.baseline is not None:
+        return metrics_of(kind, rows, rows.baseline, k)
+    prior = float(train.label.mean()) if len(train) else 0.0
+    if kind == "regressor":
+        return regressor_metrics(rows.label, np.full(len(rows), prior))
+    found = classifier_metrics(rows.label, np.full(len(rows), float(prior >= 0.5)))
+    found["log_loss"] = classifier_metrics(rows.label, np.full(len(rows), prior))["log_loss"]
+    found["roc_auc"] = 0.5
+    return found
+
+
+def evaluate(
+    kind: str, booster: lgb.Booster, rows: Rows, train: Rows, k: int | tuple[int, ...]
+) -> dict[str, dict]:
+    """The model and its naive baseline on the same evaluation rows.
 
     Returns:
         ``{"model": {...}, "baseline": {...}}``.
-
     """
-    scores = booster.predict(feature_matrix(eval_df, booster.feature_name()), num_threads=1)
-    return {
-        "model": ranking_metrics(eval_df, np.asarray(scores), k),
-        "baseline": ranking_metrics(eval_df, eval_df["product_popularity_90d"].to_numpy(), k),
-    }
+    model = metrics_of(kind, rows, predict(booster, rows.x), k)
+    return {"model": model, "baseline": baseline_metrics(kind, rows, train, k)}

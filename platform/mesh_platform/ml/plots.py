@@ -1,4 +1,4 @@
-"""PNG plots of a model: ROC curve and feature importance (Agg canvas, no display needed)."""
+"""PNG plots of a model: ROC curve, residuals and feature importance (Agg canvas, no display)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,28 @@ def roc_curve_png(y: np.ndarray, scores: np.ndarray, path: Path) -> Path:
     return _save(fig, Path(path))
 
 
+def residuals_png(y: np.ndarray, predictions: np.ndarray, path: Path) -> Path:
+    """Plot predictions against actual values, with the diagonal of perfect predictions.
+
+    Args:
+        y: Actual values.
+        predictions: Predicted values of the same rows.
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+    """
+    fig = Figure(figsize=(5, 5), dpi=100)
+    ax = fig.add_subplot()
+    ax.scatter(y, predictions, s=4, alpha=0.4)
+    low, high = float(np.nanmin(y)), float(np.nanmax(y))
+    ax.plot([low, high], [low, high], linestyle="--", color="grey", label="perfect")
+    ax.set(xlabel="actual", ylabel="predicted", title="predicted vs actual")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return _save(fig, Path(path))
+
+
 def feature_importance_png(booster: lgb.Booster, path: Path, kind: str = "gain") -> Path:
     """Plot the booster's feature importance as horizontal bars, largest on top.
 
@@ -74,15 +96,17 @@ def save_plots(
     y: np.ndarray | None = None,
     scores: np.ndarray | None = None,
     prefix: str = "model",
+    kind: str = "classifier",
 ) -> list[Path]:
-    """Write the feature importance and, given labels and scores, the ROC curve.
+    """Write the feature importance and, given labels and scores, the ROC curve or residuals.
 
     Args:
         out_dir: Folder to write into (created if missing).
         booster: A trained booster.
-        y: Binary labels of the evaluation window (classifier only).
+        y: Labels of the evaluation window.
         scores: Scores of the same rows.
         prefix: File name prefix, the model's name.
+        kind: ``classifier`` (ROC curve) or ``regressor`` (predicted vs actual).
 
     Returns:
         Paths of the written PNG files.
@@ -90,6 +114,8 @@ def save_plots(
     """
     out = Path(out_dir)
     paths = [feature_importance_png(booster, out / f"{prefix}_feature_importance.png")]
-    if y is not None and scores is not None:
+    if y is not None and scores is not None and kind == "regressor":
+        paths.append(residuals_png(y, scores, out / f"{prefix}_residuals.png"))
+    elif y is not None and scores is not None:
         paths.append(roc_curve_png(y, scores, out / f"{prefix}_roc_curve.png"))
     return paths

@@ -1,22 +1,21 @@
-"""One training of a declared model: point-in-time data, tuning, fit, evaluation, gates."""
+"""One training of a declared model: tuning, fit, evaluation beside a baseline, registry, gates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pandas as pd
+import numpy as np
 
 from mesh_platform.descriptors.models import ModelSpec
-from mesh_platform.ml import features as F
 from mesh_platform.ml import promotion, registry
+from mesh_platform.ml.dataset import Rows, TrainingData
 from mesh_platform.ml.drift import reference_profile
-from mesh_platform.ml.evaluate import evaluate_classifier, evaluate_ranker
+from mesh_platform.ml.evaluate import evaluate, metrics_of
 from mesh_platform.ml.plots import save_plots
-from mesh_platform.ml.train import score_churn, train_classifier, train_ranker
+from mesh_platform.ml.split import TimeSplit
+from mesh_platform.ml.train import fit, predict
 from mesh_platform.ml.tune import tune
 
 CODE_VERSION = "mesh-platform 0.1.0"
@@ -33,94 +32,131 @@ class TrainingResult:
     params: dict[str, Any]
     importance: dict[str, float]
     plots: list[Path]
-    split: F.TimeSplit
+    split: TimeSplit
     rows: dict[str, int]
 
 
-def as_of_dates(end: date, spec: ModelSpec) -> list[date]:
-    """Snapshot dates, spaced back from the last date whose label window fits in the data."""
-    last = end - timedelta(days=spec.horizon_days)
-    return sorted(last - timedelta(days=i * spec.spacing_days) for i in range(spec.snapshots))
+def cutoffs(spec: ModelSpec) -> tuple[int, ...]:
+    """A ranker's cut-offs: ``top_k`` and every ``@k`` its gates name (e.g. ndcg@5)."""
+    named = {m.rsplit("@", 1)[1] for m in spec.gates if "@" in m}
+    return (spec.top_k, *sorted({int(k) for k in named if k.isdigit()} - {spec.top_k}))
 
 
-def _dataset(con, sources: F.FeatureSources, dates: list[date], spec: ModelSpec) -> pd.DataFrame:
-    if spec.kind == "classifier":
-        return F.churn_dataset(con, sources, dates, spec.horizon_days)
-    return F.ranker_dataset(con, sources, dates, spec.horizon_days)
+def higher_is_better(spec: ModelSpec) -> bool:
+    """Whether the primary metric improves upwards: its own gate says so (">=" up, "<=" down)."""
+    return not spec.gates[spec.primary_metric].lstrip().startswith("<")
 
 
-def _features(spec: ModelSpec) -> list[str]:
-    return F.CHURN_FEATURES if spec.kind == "classifier" else F.RANKER_FEATURES
+def _champion_on(root: Path, name: str, data: TrainingData, spec: ModelSpec) -> dict | None:
+    """The champion's metrics on this evaluation window: the gate compares like with like.
+
+    None when there is no champion or it needs a feature this training table no longer has.
+    """
+    current = registry.champion(root, name)
+    if current is None:
+        return None
+    booster = current.load_booster()
+    wanted = booster.feature_name()
+    if not set(wanted) <= set(data.features):
+        return None
+    rows = data.evaluate
+    x = rows.x[:, [data.features.index(f) for f in wanted]]
+    return metrics_of(spec.kind, rows, predict(booster, x), cutoffs(spec))
 
 
-def _evaluate(booster, eval_df: pd.DataFrame, spec: ModelSpec) -> dict[str, dict]:
-    if spec.kind == "classifier":
-        return evaluate_classifier(booster, eval_df)
-    return evaluate_ranker(booster, eval_df, k=spec.top_k)
+def _plots(booster, rows: Rows, spec: ModelSpec, name: str, folder: Path) -> list[Path]:
+    """Feature importance; a classifier's ROC curve (both classes seen), a regressor's residuals."""
+    curve = spec.kind == "regressor" or (
+        spec.kind == "classifier" and len(np.unique(rows.label)) == 2
+    )
+    if not curve or not len(rows):
+        return save_plots(folder, booster, prefix=name)
+    scores = predict(booster, rows.x)
+    return save_plots(folder, booster, rows.label, scores, prefix=name, kind=spec.kind)
 
 
-def _fit(train_df: pd.DataFrame, spec: ModelSpec, params: dict[str, Any]):
-    fit = train_classifier if spec.kind == "classifier" else train_ranker
-    return fit(train_df, _features(spec), params, seed=spec.seed, num_threads=1)
-
-
-def _data(sources: F.FeatureSources, spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Training and evaluation rows: time-split, no label window overlapping evaluation."""
-    with duckdb.connect() as con:
-        end = F.data_end(con, sources)
-        dates = as_of_dates(end, spec)
-        df = _dataset(con, sources, dates, spec)
-    split = F.time_split(dates, spec.horizon_days, end)
-    return F.rows_at(df, split.train), F.rows_at(df, split.evaluate), split
-
-
-def _champion_on(registry_root: Path, name: str, eval_df: pd.DataFrame, spec: ModelSpec):
-    """The champion's metrics on this evaluation window: the gate compares like with like."""
-    from mesh_platform.ml.scoring import load_booster
-
-    current = registry.champion(registry_root, name)
-    return None if current is None else _evaluate(load_booster(current), eval_df, spec)["model"]
-
-
-def _plots(model, eval_df: pd.DataFrame, spec: ModelSpec, name: str, plot_dir: Path) -> list[Path]:
-    if spec.kind != "classifier":
-        return save_plots(plot_dir, model.booster, prefix=name)
-    scores = score_churn(model.booster, eval_df)
-    return save_plots(plot_dir, model.booster, eval_df[spec.target].to_numpy(), scores, prefix=name)
+def _register(root, name, booster, params, evaluation, data, spec, snapshots, run_id):
+    """A new challenger version with its drift reference from the evaluation window."""
+    # The evaluation window is the latest labelled as-of date: the nearest like-for-like
+    # reference for what is scored now (an older training period drifts by construction).
+    profile = reference_profile(data.evaluate.frame(data.features), data.features, seed=spec.seed)
+    return registry.register(
+        root,
+        name,
+        booster,
+        params,
+        evaluation["model"],
+        features=data.feature_types,
+        data_snapshots=snapshots,
+        code_version=CODE_VERSION,
+        lineage_run_id=run_id,
+        evaluation_window=str(data.split),
+        baseline_metrics=evaluation["baseline"],
+        gates=spec.gates,
+        artifacts={"reference_profile.json": profile},
+    )
 
 
 def train_and_register(
-    sources: F.FeatureSources, snapshots: dict[str, str], spec: ModelSpec, name: str,
-    registry_root: Path, run_id: str | None,
-) -> TrainingResult:  # fmt: skip
-    """Train one version of a declared model and move ``champion`` only through its gates."""
-    train_df, eval_df, split = _data(sources, spec)
-    budget = {"trials": spec.tuning.trials, "timeout_s": spec.tuning.timeout_s}
-    tuned = tune(spec.kind, train_df, _features(spec), spec.horizon_days, seed=spec.seed,
-                 num_threads=1, **budget)  # fmt: skip
-    model = _fit(train_df, spec, tuned.best_params)
-    evaluation = _evaluate(model.booster, eval_df, spec)
-    champion_on_window = _champion_on(registry_root, name, eval_df, spec)
-    profile = reference_profile(train_df, model.features, seed=spec.seed)
-    version = registry.register(
-        registry_root, name, model.booster, tuned.best_params, evaluation["model"],
-        features={f: str(train_df[f].dtype) for f in model.features}, data_snapshots=snapshots,
-        code_version=CODE_VERSION, lineage_run_id=run_id, evaluation_window=str(split.evaluate),
-        baseline_metrics=evaluation["baseline"], gates=spec.gates,
-        artifacts={"reference_profile.json": profile},
-    )  # fmt: skip
-    # The primary metric's own gate says which way is better: ">= 0.65" up, "<= 0.4" down.
-    higher = not spec.gates[spec.primary_metric].lstrip().startswith("<")
+    data: TrainingData,
+    spec: ModelSpec,
+    name: str,
+    registry_root: Path,
+    snapshots: dict[str, str],
+    run_id: str | None,
+) -> TrainingResult:
+    """Train one version of a declared model and move ``champion`` only through its gates.
+
+    Args:
+        data: The training rows (``dataset.load_training``).
+        spec: The declared model.
+        name: The model's name (the ML product's).
+        registry_root: Registry folder.
+        snapshots: Input port -> snapshot id the training table was built from.
+        run_id: The run's id (lineage).
+
+    Returns:
+        The registered version, its promotion decision and what to show of the run.
+    """
+    train, held_out = data.train, data.evaluate
+    metric = (spec.primary_metric, higher_is_better(spec))
+    tuned = tune(
+        spec.kind,
+        train,
+        data.features,
+        spec.horizon_days,
+        metric,
+        k=cutoffs(spec),
+        seed=spec.seed,
+        trials=spec.tuning.trials,
+        timeout_s=spec.tuning.timeout_s,
+    )
+    booster = fit(spec.kind, train, data.features, tuned.best_params, spec.seed, num_threads=1)
+    evaluation = evaluate(spec.kind, booster, held_out, train, cutoffs(spec))
+    on_window = _champion_on(registry_root, name, data, spec)
+    version = _register(
+        registry_root, name, booster, tuned.best_params, evaluation, data, spec, snapshots, run_id
+    )
     decision = promotion.promote_if_better(
-        registry_root, name, version.version, spec.gates, spec.primary_metric,
-        higher_is_better=higher, champion_metrics_on_window=champion_on_window,
-    )  # fmt: skip
-    gains = model.booster.feature_importance("gain").tolist()
-    # Plots are written straight into the version they describe (the UI links to them there),
-    # so a training leaves nothing in the system's temporary folder.
-    plots = _plots(model, eval_df, spec, name, Path(version.path))
+        registry_root,
+        name,
+        version.version,
+        spec.gates,
+        spec.primary_metric,
+        higher_is_better=metric[1],
+        champion_metrics_on_window=on_window,
+    )
+    gains = booster.feature_importance("gain").tolist()
+    # Plots go straight into the version they describe: nothing is left in a temporary folder.
+    plots = _plots(booster, held_out, spec, name, Path(version.path))
     return TrainingResult(
-        version, decision, evaluation["model"], evaluation["baseline"], tuned.best_params,
-        dict(zip(model.features, gains, strict=True)), plots, split,
-        {"train": len(train_df), "evaluate": len(eval_df)},
-    )  # fmt: skip
+        version,
+        decision,
+        evaluation["model"],
+        evaluation["baseline"],
+        tuned.best_params,
+        dict(zip(data.features, gains, strict=True)),
+        plots,
+        data.split,
+        {"source": data.source_rows, "train": len(train), "evaluate": len(held_out)},
+    )

@@ -5,29 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import optuna
-import pandas as pd
 
-from mesh_platform.ml.evaluate import classifier_metrics, ranking_metrics
-from mesh_platform.ml.features import rows_at, time_split
-from mesh_platform.ml.train import (
-    CLASSIFIER_PARAMS,
-    RANKER_PARAMS,
-    feature_matrix,
-    score_churn,
-    train_classifier,
-    train_ranker,
-)
+from mesh_platform.ml.dataset import Rows
+from mesh_platform.ml.evaluate import metrics_of
+from mesh_platform.ml.split import time_split
+from mesh_platform.ml.train import PARAMS, fit, predict
 
-Task = Literal["classifier", "ranker"]
+# The metric each kind tunes for when the primary metric is not one it computes.
+DEFAULT_METRIC = {"classifier": ("roc_auc", True), "regressor": ("rmse", False)}
 
 
 @dataclass(frozen=True)
 class TuneResult:
-    """Best parameters (merged over the task defaults) and a summary of every trial."""
+    """Best parameters (merged over the kind's defaults) and a summary of every trial."""
 
     best_params: dict[str, Any]
     best_value: float
@@ -48,78 +41,27 @@ def search_space(trial: optuna.Trial) -> dict[str, Any]:
     }
 
 
-def validation_split(train_df: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, ...]:
+def validation_split(train: Rows, horizon_days: int) -> tuple[Rows, Rows] | None:
     """Carve (fit, validation) from the training period: its last as-of date validates.
 
-    Fit snapshots keep only those whose label horizon closes by the validation date, the same
-    rule ``time_split`` applies between training and evaluation.
-
-    Args:
-        train_df: Training rows with ``as_of_date``.
-        horizon_days: Label horizon of the task.
-
-    Returns:
-        ``(fit_df, valid_df)``.
-
+    Fit dates keep only those whose label window closes by the validation date, the rule
+    ``time_split`` applies between training and evaluation. None when the period has too few
+    dates for that (the kind's defaults are then used as they are).
     """
-    dates = sorted({ts.date() for ts in pd.to_datetime(train_df["as_of_date"].unique())})
-    inner = time_split(dates, horizon_days, dates[-1] + timedelta(days=horizon_days))
-    return rows_at(train_df, inner.train), rows_at(train_df, inner.evaluate)
+    dates = train.dates()
+    if not dates:
+        return None
+    try:
+        inner = time_split(dates, horizon_days, dates[-1] + timedelta(days=horizon_days))
+    except ValueError:
+        return None
+    return train.between(inner.train[0], inner.train[-1]), train.between(
+        inner.evaluate, inner.evaluate
+    )
 
 
-def _objective(task: Task, fit_df, valid_df, features, seed: int, num_threads: int):
-    def objective(trial: optuna.Trial) -> float:
-        params = search_space(trial)
-        if task == "classifier":
-            model = train_classifier(fit_df, features, params, seed, num_threads)
-            proba = score_churn(model.booster, valid_df, num_threads)
-            return classifier_metrics(valid_df["churned"].to_numpy(), proba)["roc_auc"]
-        model = train_ranker(fit_df, features, params, seed, num_threads)
-        scores = model.booster.predict(feature_matrix(valid_df, features), num_threads=num_threads)
-        return ranking_metrics(valid_df, np.asarray(scores))["ndcg@10"]
-
-    return objective
-
-
-def tune(
-    task: Task,
-    train_df: pd.DataFrame,
-    features: list[str],
-    horizon_days: int,
-    seed: int = 0,
-    trials: int = 20,
-    timeout_s: float | None = None,
-    num_threads: int = 1,
-) -> TuneResult:
-    """Search LightGBM parameters with a seeded TPE sampler, bounded by trials and time.
-
-    The objective (ROC AUC for the classifier, NDCG@10 for the ranker) is measured on the
-    last as-of date of the training period, never on the evaluation window. Bounded by
-    ``trials`` alone the result is reproducible for a seed; ``timeout_s`` trades that for a
-    time cap (the number of finished trials then depends on machine speed).
-
-    Args:
-        task: ``"classifier"`` (churn) or ``"ranker"``.
-        train_df: Training rows of the task (several as-of dates).
-        features: Feature columns.
-        horizon_days: Label horizon, used to keep fit labels out of the validation window.
-        seed: Seed of the sampler and of every fit.
-        trials: Maximum number of trials.
-        timeout_s: Optional wall-clock cap of the whole search in seconds.
-        num_threads: OpenMP threads per fit (trials run one after another).
-
-    Returns:
-        Best parameters merged over the task defaults, best value and per-trial summary.
-
-    """
-    fit_df, valid_df = validation_split(train_df, horizon_days)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    objective = _objective(task, fit_df, valid_df, features, seed, num_threads)
-    started = time.perf_counter()
-    study.optimize(objective, n_trials=trials, timeout=timeout_s)
-    defaults = CLASSIFIER_PARAMS if task == "classifier" else RANKER_PARAMS
-    summary = [
+def _summary(study: optuna.Study) -> list[dict[str, Any]]:
+    return [
         {
             "number": t.number,
             "value": t.value,
@@ -129,10 +71,75 @@ def tune(
         }
         for t in study.trials
     ]
+
+
+def tune(
+    kind: str,
+    train: Rows,
+    features: list[str],
+    horizon_days: int,
+    metric: tuple[str, bool],
+    *,
+    k: int | tuple[int, ...] = 10,
+    seed: int = 0,
+    trials: int = 20,
+    timeout_s: float | None = None,
+) -> TuneResult:
+    """Search LightGBM parameters with a seeded TPE sampler, bounded by trials and time.
+
+    The objective is measured on the last as-of date of the training period, never on the
+    evaluation window. Bounded by ``trials`` alone the result is reproducible for a seed;
+    ``timeout_s`` trades that for a time cap. Every fit is single-threaded.
+
+    Args:
+        kind: ``classifier``, ``regressor`` or ``ranker``.
+        train: Training rows (several as-of dates).
+        features: Feature names in matrix order.
+        horizon_days: Label horizon, to keep fit labels out of the validation window.
+        metric: ``(name, higher_is_better)``; a metric the kind does not compute falls back to
+            its default (ROC AUC, RMSE, NDCG@k).
+        k: Ranker cut-off(s); the first is the default objective's.
+        seed: Seed of the sampler and of every fit.
+        trials: Maximum number of trials.
+        timeout_s: Optional wall-clock cap of the whole search in seconds.
+
+    Returns:
+        Best parameters merged over the kind's defaults, best value and per-trial summary.
+    """
+    defaults = dict(PARAMS[kind])
+    split = validation_split(train, horizon_days)
+    name, higher = metric
+    if name not in _metric_names(kind, k):
+        first = k if isinstance(k, int) else k[0]
+        name, higher = DEFAULT_METRIC.get(kind, (f"ndcg@{first}", True))
+    if split is None or not len(split[0]) or not len(split[1]):
+        return TuneResult(defaults, float("nan"), name, 0.0)
+    fit_rows, valid = split
+
+    def objective(trial: optuna.Trial) -> float:
+        booster = fit(kind, fit_rows, features, search_space(trial), seed, num_threads=1)
+        return metrics_of(kind, valid, predict(booster, valid.x), k)[name]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    direction = "maximize" if higher else "minimize"
+    study = optuna.create_study(direction=direction, sampler=optuna.samplers.TPESampler(seed=seed))
+    started = time.perf_counter()
+    study.optimize(objective, n_trials=trials, timeout=timeout_s)
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        return TuneResult(defaults, float("nan"), name, time.perf_counter() - started)
     return TuneResult(
         best_params={**defaults, **study.best_params},
         best_value=float(study.best_value),
-        metric="roc_auc" if task == "classifier" else "ndcg@10",
+        metric=name,
         seconds=time.perf_counter() - started,
-        trials=summary,
+        trials=_summary(study),
     )
+
+
+def _metric_names(kind: str, k: int | tuple[int, ...]) -> set[str]:
+    if kind == "classifier":
+        return {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    if kind == "regressor":
+        return {"rmse", "mae", "r2", "bias"}
+    cuts = (k,) if isinstance(k, int) else k
+    return {f"{m}@{c}" for c in cuts for m in ("ndcg", "precision", "recall")}
