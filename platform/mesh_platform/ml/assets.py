@@ -187,7 +187,7 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
             started=started,
         )
         _emit(context, paths, lambda run: events(run=run))
-        results = [drift_result(key, check_drift(champ, scored.features, spec))]
+        results = [drift_result(key, check_drift(champ, scored.features, spec), champ.version)]
         if contract and audit:
             results.insert(0, check_result(key, contract, audit.last_report, True))
         metadata = {

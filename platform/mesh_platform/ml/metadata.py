@@ -36,18 +36,24 @@ def train_metadata(result: TrainingResult) -> dict:
     return meta
 
 
-def drift_result(key: dg.AssetKey, report: DriftReport | None) -> dg.AssetCheckResult:
-    """Drift of serving features from the champion's evaluation-window reference, by feature."""
+def drift_result(
+    key: dg.AssetKey, report: DriftReport | None, model_version: int
+) -> dg.AssetCheckResult:
+    """Drift of serving features from the champion's evaluation-window reference, by feature.
+
+    The check names the champion it judged: the retrain sensor acts once per champion.
+    """
     if report is None:
-        note = {"note": "champion has no reference profile"}
+        note = {"note": "champion has no reference profile", "model_version": model_version}
         return dg.AssetCheckResult(
             asset_key=key, check_name=DRIFT_CHECK, passed=True, metadata=note
         )
     rows = [
-        f"| {f.feature} | {f.psi:.3f} | {f.p_value:.4f} | {'yes' if f.drifted else ''} |"
+        f"| {f.feature}{' (non-stationary)' if f.non_stationary else ''} | {f.psi:.3f} "
+        f"| {f.p_value:.4f} | {'yes' if f.drifted else ''} |"
         for f in report.features.values()
     ]
-    table = "| feature | PSI | KS p-value | drifted |\n|---|---|---|---|\n" + "\n".join(rows)
+    table = "| feature | PSI | p-value | drifted |\n|---|---|---|---|\n" + "\n".join(rows)
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=DRIFT_CHECK,
@@ -60,6 +66,7 @@ def drift_result(key: dg.AssetKey, report: DriftReport | None) -> dg.AssetCheckR
             "drifted_features": dg.MetadataValue.json(report.drifted_features),
             "features": dg.MetadataValue.md(table),
             "rows": report.rows,
+            "model_version": model_version,
         },
     )
 

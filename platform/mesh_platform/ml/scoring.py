@@ -118,4 +118,7 @@ def check_drift(
     if not profile_file.exists():
         return None
     profile = json.loads(profile_file.read_text())
-    return drift_report(profile, current, spec.drift.psi, spec.drift.ks_pvalue)
+    drift = spec.drift
+    return drift_report(
+        profile, current, drift.psi, drift.ks_pvalue, non_stationary=drift.non_stationary
+    )
