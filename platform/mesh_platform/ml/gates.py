@@ -1,4 +1,4 @@
-"""Metric gates: parse `{"roc_auc": ">= 0.65"}` expressions and check metrics against them."""
+"""Metric gates: parse `{"roc_auc": ">= 0.65", "mae": "< baseline"}` and check metrics."""
 
 from __future__ import annotations
 
@@ -16,22 +16,34 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 # Longest operators first so ">=" is not read as ">" followed by "=0.65".
-_EXPRESSION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_EXPRESSION = re.compile(rf"^\s*(>=|<=|==|>|<)\s*({_NUMBER})\s*$")
+# "< baseline" or "<= 0.95 * baseline": relative to the naive baseline on the same window.
+_RELATIVE = re.compile(rf"^\s*(>=|<=|==|>|<)\s*(?:({_NUMBER})\s*\*\s*)?baseline\s*$")
+BASELINE_PREFIX = "baseline_"  # a version's metrics carry the baseline's as baseline_<metric>
 
 
 @dataclass(frozen=True)
 class Gate:
-    """One parsed gate: `metric op threshold`."""
+    """One parsed gate: `metric op threshold`, a number or a multiple of the baseline."""
 
     metric: str
     op: str
     threshold: float
+    relative: bool = False  # threshold multiplies the baseline's value of the same metric
 
-    def passes(self, value: float) -> bool:
-        """Whether a metric value meets the gate (NaN never does)."""
+    def passes(self, value: float, baseline: float | None = None) -> bool:
+        """Whether a metric value meets the gate (NaN, or a missing baseline, never does)."""
+        if self.relative:
+            if baseline is None or math.isnan(baseline):
+                return False
+            return not math.isnan(value) and _OPERATORS[self.op](value, self.threshold * baseline)
         return not math.isnan(value) and _OPERATORS[self.op](value, self.threshold)
 
     def __str__(self) -> str:
+        if self.relative:
+            factor = "" if self.threshold == 1 else f"{self.threshold:g} * "
+            return f"{self.metric} {self.op} {factor}baseline"
         return f"{self.metric} {self.op} {self.threshold:g}"
 
 
@@ -40,7 +52,9 @@ def parse_gate(metric: str, expression: str) -> Gate:
 
     Args:
         metric: Name of the metric the gate applies to.
-        expression: Comparison operator (>=, >, <=, <, ==) followed by a number.
+        expression: Comparison operator (>=, >, <=, <, ==) followed by a number, by
+            ``baseline`` (the naive baseline's value of the metric on the same window) or by
+            ``<number> * baseline``.
 
     Returns:
         The parsed gate.
@@ -48,11 +62,16 @@ def parse_gate(metric: str, expression: str) -> Gate:
     Raises:
         ValueError: The expression is malformed; the message names the metric and the text.
     """
-    match = _EXPRESSION.match(expression) if isinstance(expression, str) else None
+    text = expression if isinstance(expression, str) else ""
+    relative = _RELATIVE.match(text)
+    if relative:
+        factor = float(relative.group(2) or 1)
+        return Gate(metric=metric, op=relative.group(1), threshold=factor, relative=True)
+    match = _EXPRESSION.match(text)
     if not match:
         raise ValueError(
-            f"gate for metric '{metric}' is malformed: {expression!r} "
-            "(expected an operator >=, >, <=, < or == followed by a number, e.g. '>= 0.65')"
+            f"gate for metric '{metric}' is malformed: {expression!r} (expected an operator >=, "
+            ">, <=, < or == followed by a number or baseline, e.g. '>= 0.65' or '< baseline')"
         )
     threshold = float(match.group(2))
     if not math.isfinite(threshold):
@@ -69,7 +88,8 @@ def check_gates(metrics: Mapping[str, float], gates: Mapping[str, str] | list[Ga
     """Check metrics against gates.
 
     Args:
-        metrics: Metric name -> value of the model being judged.
+        metrics: Metric name -> value of the model being judged; a relative gate reads the
+            baseline's value from ``baseline_<metric>``.
         gates: Descriptor gates (metric -> expression) or already parsed gates.
 
     Returns:
@@ -85,8 +105,12 @@ def check_gates(metrics: Mapping[str, float], gates: Mapping[str, str] | list[Ga
             failures.append(f"gate {gate} failed: metric '{gate.metric}' was not evaluated")
             continue
         value = float(metrics[gate.metric])
-        if not gate.passes(value):
-            failures.append(f"gate {gate} failed: {gate.metric} = {value:.4g}")
+        base = metrics.get(BASELINE_PREFIX + gate.metric)
+        if gate.relative and base is None:
+            failures.append(f"gate {gate} failed: the baseline's {gate.metric} was not evaluated")
+        elif not gate.passes(value, None if base is None else float(base)):
+            against = f" against baseline {float(base):.4g}" if gate.relative and base else ""
+            failures.append(f"gate {gate} failed: {gate.metric} = {value:.4g}{against}")
     return failures
 
 
