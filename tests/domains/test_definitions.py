@@ -114,8 +114,12 @@ def test_ml_products_get_training_and_scoring_assets(definitions):
     train = specs[dg.AssetKey(["personalization", "churn_model"])]
     scores = specs[dg.AssetKey(["personalization", "churn_scores"])]
     assert "lightgbm" in train.kinds and train.tags["mesh/cpu"] == "heavy"
-    assert dg.AssetKey(["sales", "order_lines"]) in {d.asset_key for d in train.deps}
-    assert train.key in {d.asset_key for d in scores.deps}
+    # The model trains on its domain's own dbt table and scores its own scoring table.
+    assert {d.asset_key for d in train.deps} == {dg.AssetKey(["personalization", "churn_training"])}
+    assert {d.asset_key for d in scores.deps} >= {
+        train.key,
+        dg.AssetKey(["personalization", "churn_scoring"]),
+    }
     assert scores.tags["mesh/port"] == "public"
     graph = definitions["personalization"].resolve_asset_graph()
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == scores.key}

@@ -328,6 +328,12 @@ class ProductSpec(_Strict):
             raise ValueError("an 'ml' product declares a 'model'; other kinds must not")
         if self.model is None and any(p.producer == "ml" for p in self.output_ports):
             raise ValueError("only an 'ml' product can publish ports with producer 'ml'")
+        if self.model is not None and any(p.name == self.name for p in self.output_ports):
+            # The training asset is <domain>/<product>, the predictions port <domain>/<port>.
+            raise ValueError(
+                f"an 'ml' product's port cannot share its name '{self.name}': name the product "
+                f"after the model (e.g. '{self.name}_model') and the port after its predictions"
+            )
         return self
 
     @model_validator(mode="after")
