@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from mesh_platform.ml import tracking
 
-MODEL_FILE = "model.txt"
+MODEL_FILE = "model.txt"  # also `runs.MODEL_FILE`
 META_FILE = "meta.json"
-MODEL_ARTIFACT = "model"  # the LightGBM flavour inside the run
+
 CHAMPION = "champion"
 CACHE = "cache"  # local copies of versions whose artifacts are not on this machine
 STATUS_TAG, DECISIONS_TAG, HISTORY_TAG = "mesh.status", "mesh.decisions", "mesh.champion_history"
@@ -159,31 +157,12 @@ def register(
         "dagster_run_id": dagster_run_id, "evaluation_window": evaluation_window,
         "gates": dict(gates or {}),
     }  # fmt: skip
-    import lightgbm as lgb
-    import mlflow
-    import mlflow.lightgbm
-
-    from mesh_platform.ml import runs
+    from mesh_platform.ml import runs  # imports MLflow
 
     with tracking.locked(root, name):
-        client, experiment = tracking.client(root), tracking.experiment_id(root, name)
-        run_tags = runs.run_tags(meta, tags or {})
-        with (
-            tracking.fluent(root),
-            mlflow.start_run(experiment_id=experiment, run_name=f"{name}-train", tags=run_tags),
-        ):
-            run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
-            runs.log_run_data(client, run_id, meta)
-            if trials:
-                runs.log_trials(client, experiment, run_id, trials, tuning_metric)
-            mlflow.log_text(booster.model_to_string(), MODEL_FILE)
-            for filename, data in {**(artifacts or {}), META_FILE: meta}.items():
-                mlflow.log_text(json.dumps(data, indent=2, sort_keys=True), Path(filename).name)
-            info = mlflow.lightgbm.log_model(
-                booster, name=MODEL_ARTIFACT, registered_model_name=name,
-                pip_requirements=[f"lightgbm=={lgb.__version__}"],  # no inference subprocess
-            )  # fmt: skip
-    return show(root, name, int(info.registered_model_version or 0))
+        number = runs.log_training(root, booster, meta, {**(artifacts or {}), META_FILE: meta},
+                                   trials or [], tuning_metric, tags or {})  # fmt: skip
+    return show(root, name, number)
 
 
 def log_files(version: ModelVersion, paths: Sequence[Path]) -> None:
@@ -200,43 +179,19 @@ def log_files(version: ModelVersion, paths: Sequence[Path]) -> None:
             client.log_artifact(version.run_id, str(path))
 
 
-def _client(registry_root: Path) -> Any:
-    """The MLflow client, or None while the embedded store does not exist (nothing registered)."""
-    return tracking.client(registry_root) if tracking.store_exists(registry_root) else None
-
-
-def _missing(exc: Exception) -> bool:
-    return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
-
-
-def _local_dir(client: Any, root: Path, name: str, version: str, run_id: str) -> Path:
-    """The run's artifact folder when it is local, else a copy downloaded once under the root."""
-    uri = client.get_run(run_id).info.artifact_uri
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file") and Path(unquote(parsed.path)).is_dir():
-        return Path(unquote(parsed.path))
-    target = Path(root, CACHE, name, version)
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(client.download_artifacts(run_id, "", str(target.parent)))
-        tmp.rename(target) if not target.exists() else shutil.rmtree(tmp)
-    return target
-
-
 def _version(client: Any, root: Path, mv: Any) -> ModelVersion:
-    path = _local_dir(client, root, mv.name, mv.version, mv.run_id)
+    path = tracking.local_artifacts(client, root, mv.run_id, Path(CACHE, mv.name, str(mv.version)))
     meta_file = path / META_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {"name": mv.name}
     meta |= {"version": int(mv.version), "status": mv.tags.get(STATUS_TAG, "challenger"),
-             "decisions": json.loads(mv.tags.get(DECISIONS_TAG, "[]")),
-             "mlflow_run_id": mv.run_id,
+             "decisions": json.loads(mv.tags.get(DECISIONS_TAG, "[]")), "mlflow_run_id": mv.run_id,
              "model_uri": f"models:/{mv.name}/{mv.version}"}  # fmt: skip
     return ModelVersion(mv.name, int(mv.version), path, meta, mv.run_id, root)
 
 
 def list_models(registry_root: Path) -> list[str]:
     """Names of every registered model."""
-    client = _client(registry_root)
+    client = tracking.store_client(registry_root)
     found = client.search_registered_models(max_results=1000) if client else []
     return sorted(m.name for m in found)
 
@@ -248,44 +203,26 @@ def show(registry_root: Path, name: str, version: int | None = None) -> ModelVer
         version = aliases(registry_root, name)["champion"]
         if version is None:
             raise NotFoundError(f"model '{name}' has no champion")
-    client = _client(registry_root)
-    try:
-        if client is None:
-            raise NotFoundError(f"model '{name}' has no version {version} (versions: none)")
-        mv = client.get_model_version(name, str(version))
-    except Exception as exc:
-        if isinstance(exc, NotFoundError) or not _missing(exc):
-            raise
-        known = (
-            [v.version for v in list_versions(registry_root, name)] if _exists(client, name) else []
-        )
+    client = tracking.store_client(registry_root)
+    found = client and tracking.registered_model(client, name)
+    mv = found and tracking.model_version(client, name, version)
+    if not mv:
+        known = [v.version for v in list_versions(registry_root, name)] if found else []
         raise NotFoundError(
             f"model '{name}' has no version {version} (versions: {known or 'none'})"
-        ) from None
+        )
     return _version(client, Path(registry_root), mv)
-
-
-def _exists(client: Any, name: str) -> bool:
-    try:
-        client.get_registered_model(name)
-    except Exception as exc:
-        if _missing(exc):
-            return False
-        raise
-    return True
 
 
 def list_versions(registry_root: Path, name: str) -> list[ModelVersion]:
     """Every version of a model, oldest first."""
     _check_name(name)
-    client = _client(registry_root)
-    if client is None or not _exists(client, name):
+    client = tracking.store_client(registry_root)
+    if client is None or tracking.registered_model(client, name) is None:
         raise NotFoundError(f"no model '{name}' in {tracking.registry_uri(registry_root)}")
     found = client.search_model_versions(f"name = '{name}'", max_results=10_000)
-    return [
-        _version(client, Path(registry_root), mv)
-        for mv in sorted(found, key=lambda v: int(v.version))
-    ]
+    ordered = sorted(found, key=lambda v: int(v.version))
+    return [_version(client, Path(registry_root), mv) for mv in ordered]
 
 
 def champion(registry_root: Path, name: str) -> ModelVersion | None:
@@ -297,14 +234,9 @@ def champion(registry_root: Path, name: str) -> ModelVersion | None:
 def aliases(registry_root: Path, name: str) -> dict[str, Any]:
     """The model's aliases: `champion` and the `history` of previous champions."""
     _check_name(name)
-    client = _client(registry_root)
-    try:
-        model = client.get_registered_model(name) if client else None
-    except Exception as exc:
-        if not _missing(exc):
-            raise
-        model = None
-    if model is None:
+    client = tracking.store_client(registry_root)
+    model = client and tracking.registered_model(client, name)
+    if not model:
         return {"champion": None, "history": []}
     best = model.aliases.get(CHAMPION)
     history = json.loads(model.tags.get(HISTORY_TAG, "[]"))

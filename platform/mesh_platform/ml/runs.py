@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
+import mlflow
+import mlflow.lightgbm
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
+from mesh_platform.ml import tracking
+
 TRIAL_PREFIX = "trial-"
+MODEL_FILE = "model.txt"  # the LightGBM text model beside the flavour, for `ModelVersion.path`
+MODEL_ARTIFACT = "model"  # the LightGBM flavour of the run's logged model
 _BAD_KEY = re.compile(r"[^\w./ -]")  # MLflow keys: letters, digits, _ - . / and space
 
 
@@ -79,6 +87,35 @@ def log_trials(
         if trial.get("value") is not None:
             steps.append(Metric(key(f"tuning_{metric}"), float(trial["value"]), stamp, number))
     client.log_batch(parent, metrics=steps, tags=[RunTag("mesh.trials", str(len(trials)))])
+
+
+def log_training(
+    root: Path, booster: lgb.Booster, meta: Mapping[str, Any], files: Mapping[str, Any],
+    trials: Sequence[Mapping[str, Any]], tuning_metric: str, tags: Mapping[str, str],
+) -> int:  # fmt: skip
+    """Log one training as a run of the model's experiment; register its model; its number.
+
+    The version is registered last: a failure before leaves a FAILED run and no version. The
+    caller holds the model's lock.
+    """
+    name = meta["name"]
+    client, experiment = tracking.client(root), tracking.experiment_id(root, name)
+    with (
+        tracking.fluent(root),
+        mlflow.start_run(experiment_id=experiment, run_name=f"{name}-train",
+                         tags=run_tags(meta, tags)) as run,
+    ):  # fmt: skip
+        log_run_data(client, run.info.run_id, meta)
+        if trials:
+            log_trials(client, experiment, run.info.run_id, trials, tuning_metric)
+        mlflow.log_text(booster.model_to_string(), MODEL_FILE)
+        for filename, data in files.items():
+            mlflow.log_text(json.dumps(data, indent=2, sort_keys=True), Path(filename).name)
+        info = mlflow.lightgbm.log_model(
+            booster, name=MODEL_ARTIFACT, registered_model_name=name,
+            pip_requirements=[f"lightgbm=={lgb.__version__}"],  # no inference subprocess
+        )  # fmt: skip
+    return int(info.registered_model_version or 0)
 
 
 def _millis() -> int:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from mesh_platform.settings import mlflow_tracking_uri
 
@@ -47,6 +50,58 @@ def embedded(registry_root: Path) -> bool:
 def store_exists(registry_root: Path) -> bool:
     """False when the embedded store was never created: nothing is registered yet."""
     return not embedded(registry_root) or (Path(registry_root) / DB_FILE).is_file()
+
+
+def store_client(registry_root: Path) -> MlflowClient | None:
+    """The client, or None while the embedded store was never created (nothing registered)."""
+    return client(registry_root) if store_exists(registry_root) else None
+
+
+def _missing(exc: Exception) -> bool:
+    return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+
+
+def registered_model(mlflow_client: MlflowClient, name: str) -> Any:
+    """The registered model ``name``, or None."""
+    try:
+        return mlflow_client.get_registered_model(name)
+    except Exception as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def model_version(mlflow_client: MlflowClient, name: str, version: int) -> Any:
+    """Version ``version`` of model ``name``, or None."""
+    try:
+        return mlflow_client.get_model_version(name, str(version))
+    except Exception as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def local_artifacts(mlflow_client: MlflowClient, root: Path, run_id: str, cache: Path) -> Path:
+    """The run's artifact folder when it is on this machine, else a copy under ``root/cache``.
+
+    The copy is downloaded once into a hidden folder beside it and renamed into place.
+    """
+    parsed = urlparse(mlflow_client.get_run(run_id).info.artifact_uri)
+    if parsed.scheme in ("", "file") and Path(unquote(parsed.path)).is_dir():
+        return Path(unquote(parsed.path))
+    target = Path(root) / cache
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".download-"))
+        try:
+            mlflow_client.download_artifacts(run_id, "", str(tmp))
+            os.rename(tmp, target)
+        except OSError:
+            if not target.is_dir():  # another process won the rename: theirs is the same
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def _quiet() -> None:
