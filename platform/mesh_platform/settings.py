@@ -21,7 +21,10 @@ _QUIET_DBT_ENV = {
 
 def mlflow_tracking_uri(registry_root: Path) -> str:
     """`MLFLOW_TRACKING_URI` when set, else the embedded SQLite store under ``registry_root``."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(registry_root).resolve()}/mlflow.db"
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{Path(registry_root).resolve()}/mlflow.db"
+    )
 
 
 @dataclass(frozen=True)

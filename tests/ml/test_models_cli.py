@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 import typer
@@ -49,3 +50,24 @@ def test_cli_unknown_model_or_version_exits_2(cli, mesh_home, model_file):
     assert cli("promote", "churn", "9").exit_code == 2
     assert cli("rollback", "nope").exit_code == 2
     assert cli("list").exit_code == 0
+
+
+def test_mlflow_ui_explains_what_is_missing_and_serves_the_store(mesh_home, monkeypatch):
+    from mesh_platform.cli import mlflow_ui
+    from mesh_platform.settings import mesh_paths
+
+    app = typer.Typer()
+    mlflow_ui.register(app)
+    with monkeypatch.context() as patch:
+        patch.setattr(mlflow_ui, "full_mlflow_installed", lambda: False)
+        missing = CliRunner().invoke(app, ["mlflow", "ui"])
+    assert missing.exit_code == 2 and "mesh-platform[ui]" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = CliRunner().invoke(app, ["mlflow", "ui", "--port", str(taken.getsockname()[1])])
+    assert busy.exit_code == 2 and "pass --port" in busy.output
+    command = mlflow_ui.server_command(mesh_paths(), "127.0.0.1", 5001)
+    assert command[1] == "server" and "127.0.0.1" in command
+    assert f"sqlite:///{(mesh_home / 'mlflow').resolve()}/mlflow.db" in command

@@ -204,9 +204,9 @@ def show(registry_root: Path, name: str, version: int | None = None) -> ModelVer
         if version is None:
             raise NotFoundError(f"model '{name}' has no champion")
     client = tracking.store_client(registry_root)
-    found = client and tracking.registered_model(client, name)
-    mv = found and tracking.model_version(client, name, version)
-    if not mv:
+    found = client is not None and tracking.registered_model(client, name)
+    mv = tracking.model_version(client, name, version) if client and found else None
+    if client is None or not mv:
         known = [v.version for v in list_versions(registry_root, name)] if found else []
         raise NotFoundError(
             f"model '{name}' has no version {version} (versions: {known or 'none'})"

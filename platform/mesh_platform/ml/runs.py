@@ -10,8 +10,8 @@ from typing import Any
 
 import lightgbm as lgb
 import mlflow
-import mlflow.lightgbm
 from mlflow import MlflowClient
+from mlflow import lightgbm as mlflow_lightgbm
 from mlflow.entities import Metric, Param, RunTag
 
 from mesh_platform.ml import tracking
@@ -111,7 +111,7 @@ def log_training(
         mlflow.log_text(booster.model_to_string(), MODEL_FILE)
         for filename, data in files.items():
             mlflow.log_text(json.dumps(data, indent=2, sort_keys=True), Path(filename).name)
-        info = mlflow.lightgbm.log_model(
+        info = mlflow_lightgbm.log_model(
             booster, name=MODEL_ARTIFACT, registered_model_name=name,
             pip_requirements=[f"lightgbm=={lgb.__version__}"],  # no inference subprocess
         )  # fmt: skip

@@ -47,7 +47,7 @@ def _champion(
 ) -> Iterator[Finding]:
     from mesh_platform.ml import registry
 
-    if not (ctx.runtime.registry / product).is_dir():
+    if product not in registry.list_models(ctx.runtime.registry):
         yield policy.finding(
             domain,
             product,
