@@ -6,16 +6,36 @@ from typing import Any
 
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
-from mesh_platform.lineage.naming import FILE_NAMESPACE, job_namespace, port_dataset
-from mesh_platform.settings import MeshPaths
+from mesh_platform.lineage.naming import job_namespace, port_dataset
+from mesh_platform.settings import MeshPaths, mlflow_tracking_uri
+
+MLFLOW_FACET_SCHEMA_URL = (
+    "https://github.com/retail-mesh/mesh-platform/blob/main/platform/mesh_platform/lineage/"
+    "schemas/MlflowModelVersionDatasetFacet.json#/$defs/MlflowModelVersionDatasetFacet"
+)
 
 
-def model_dataset(paths: MeshPaths, name: str, version: int) -> dict[str, Any]:
-    """A registered model version as a dataset (its folder in the registry)."""
-    return {
-        "namespace": FILE_NAMESPACE,
-        "name": str(paths.registry / name / "versions" / str(version)),
-    }
+def mlflow_model_dataset(
+    tracking_uri: str, name: str, version: int, run_id: str | None = None
+) -> dict[str, Any]:
+    """An MLflow registered model version as a dataset: namespace the store, name its URI.
+
+    Its ``mlflowModelVersion`` facet names ``models:/<name>/<version>``, the store and, when
+    known, the MLflow run that trained it.
+    """
+    uri = f"models:/{name}/{version}"
+    facet = {"_producer": F.PRODUCER, "_schemaURL": MLFLOW_FACET_SCHEMA_URL, "modelUri": uri,
+             "name": name, "version": str(version), "trackingUri": tracking_uri}  # fmt: skip
+    if run_id:
+        facet["runId"] = run_id
+    return {"namespace": tracking_uri, "name": uri, "facets": {"mlflowModelVersion": facet}}
+
+
+def model_dataset(
+    paths: MeshPaths, name: str, version: int, run_id: str | None = None
+) -> dict[str, Any]:
+    """A registered model version of the mesh's MLflow (``MLFLOW_TRACKING_URI`` or embedded)."""
+    return mlflow_model_dataset(mlflow_tracking_uri(paths.registry), name, version, run_id)
 
 
 def _port(paths: MeshPaths, port: str, snapshot: str | None) -> dict[str, Any]:
@@ -42,14 +62,15 @@ def training_events(
     paths: MeshPaths, run: DagsterRun, name: str, version: int, features: dict[str, str],
     snapshots: dict[str, str], owners: list[str], started: str,
     feature_columns: dict[str, tuple[tuple[str, str, str], ...]] | None = None,
+    mlflow_run_id: str | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Training read these port snapshots and wrote this model version (features as its schema).
 
     ``feature_columns`` (feature -> port columns) becomes the model's column lineage, so an
     auditor can follow a port column into the features of every model trained on it.
     """
-    model = model_dataset(paths, name, version)
-    model["facets"] = {"schema": F.schema([(f, t, None) for f, t in features.items()]),
+    model = model_dataset(paths, name, version, mlflow_run_id)
+    model["facets"] |= {"schema": F.schema([(f, t, None) for f, t in features.items()]),
                        "ownership": F.ownership(owners),
                        "datasetVersion": F.dataset_version(str(version))}  # fmt: skip
     if feature_columns:
@@ -67,9 +88,10 @@ def training_events(
 def scoring_events(
     paths: MeshPaths, run: DagsterRun, name: str, version: int, port: str, snapshot: str,
     columns: list[str], inputs: list[str], owners: list[str], started: str,
+    mlflow_run_id: str | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Scoring read the champion and the input ports, and published the predictions port."""
-    model = model_dataset(paths, name, version)
+    model = model_dataset(paths, name, version, mlflow_run_id)
     out = _port(paths, port, snapshot)
     out["facets"] |= {
         "schema": F.schema([(c, "", None) for c in columns]), "ownership": F.ownership(owners),
