@@ -80,7 +80,7 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         columns = feature_columns(spec.kind, paths.contracts)
         _emit(context, paths, lambda run: training_events(
             paths, run, product.name, result.version.version, features, snapshots, owners,
-            started, columns))  # fmt: skip
+            started, columns, mlflow_run_id=result.version.run_id))  # fmt: skip
         return dg.MaterializeResult(metadata=_train_metadata(result))
 
     return _train
@@ -149,7 +149,8 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         columns = list(scored.predictions.columns)
         _emit(context, paths, lambda run: scoring_events(
             paths, run, product.name, champ.version, f"{domain.name}/{port.name}",
-            snap.snapshot_id, columns, inputs, domain.owners_of(product), started))  # fmt: skip
+            snap.snapshot_id, columns, inputs, domain.owners_of(product), started,
+            mlflow_run_id=champ.run_id))  # fmt: skip
         results = [_drift_result(key, check_drift(champ, scored.features, spec))]
         if contract and audit:
             results.insert(0, check_result(key, contract, audit.last_report, True))

@@ -108,6 +108,7 @@ def train_and_register(
         code_version=CODE_VERSION, lineage_run_id=run_id, evaluation_window=str(split.evaluate),
         baseline_metrics=evaluation["baseline"], gates=spec.gates,
         artifacts={"reference_profile.json": profile},
+        trials=tuned.trials, tuning_metric=tuned.metric, dagster_run_id=run_id,
     )  # fmt: skip
     # The primary metric's own gate says which way is better: ">= 0.65" up, "<= 0.4" down.
     higher = not spec.gates[spec.primary_metric].lstrip().startswith("<")
@@ -119,6 +120,7 @@ def train_and_register(
     # Plots are written straight into the version they describe (the UI links to them there),
     # so a training leaves nothing in the system's temporary folder.
     plots = _plots(model, eval_df, spec, name, Path(version.path))
+    registry.log_files(version, plots)  # into the version's MLflow run
     return TrainingResult(
         version, decision, evaluation["model"], evaluation["baseline"], tuned.best_params,
         dict(zip(model.features, gains, strict=True)), plots, split,
