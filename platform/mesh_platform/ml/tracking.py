@@ -105,9 +105,14 @@ def local_artifacts(mlflow_client: MlflowClient, root: Path, run_id: str, cache:
 
 
 def _quiet() -> None:
+    """No telemetry (set before MLflow's import); no INFO notes on schema migrations."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    for name in ("mlflow", "alembic"):  # store migrations and environment notes at INFO/WARNING
-        logging.getLogger(name).setLevel(logging.ERROR)
+    import mlflow  # noqa: F401 - configures its loggers, which are set after it
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # "Failed to resolve installed pip version": we pass the requirements, pip is irrelevant.
+    logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
 
 
 @contextmanager
