@@ -195,12 +195,12 @@ def test_register_rejects_what_is_not_a_lightgbm_model(root, tmp_path):
 
 
 def test_failure_mid_register_leaves_no_version(root, model_file, monkeypatch):
-    import mlflow.lightgbm
+    from mesh_platform.ml import runs
 
     def failing(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(mlflow.lightgbm, "log_model", failing)
+    monkeypatch.setattr(runs.mlflow_lightgbm, "log_model", failing)  # the last step: registering
     with pytest.raises(OSError, match="disk full"):
         _register(root, model_file, 0.7)
     monkeypatch.undo()
