@@ -225,9 +225,10 @@ def test_tracking_uri_from_the_environment(fresh_registry, tmp_path, model_file,
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{elsewhere / tracking.DB_FILE}")
     root = tmp_path / "home"
     assert not tracking.embedded(root)
-    _register(root, model_file, 0.7)
+    version = _register(root, model_file, 0.7)
     assert registry.list_models(root) == ["churn"]
     assert not (root / tracking.DB_FILE).exists()
+    assert root / tracking.ARTIFACTS in version.path.parents  # not MLflow's ./mlruns
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert registry.list_models(elsewhere) == ["churn"]
 

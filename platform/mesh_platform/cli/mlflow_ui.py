@@ -49,8 +49,8 @@ def server_command(paths: MeshPaths, host: str, port: int) -> list[str]:
                "--backend-store-uri", tracking.tracking_uri(root),
                "--registry-store-uri", tracking.registry_uri(root),
                "--host", host, "--port", str(port), "--workers", "1"]  # fmt: skip
-    if tracking.embedded(root):
-        command += ["--default-artifact-root", (root.resolve() / tracking.ARTIFACTS).as_uri()]
+    if artifacts := tracking.artifact_root(root):
+        command += ["--default-artifact-root", artifacts]
     return command
 
 

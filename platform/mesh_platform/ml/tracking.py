@@ -47,6 +47,17 @@ def embedded(registry_root: Path) -> bool:
     return not any(os.environ.get(variable) for variable in _URI_VARIABLES)
 
 
+def artifact_root(registry_root: Path) -> str | None:
+    """Where new experiments keep artifacts; None lets a tracking server decide.
+
+    A store on this machine (the embedded one, or a SQLite/file URI) keeps them under
+    ``registry_root``, not in MLflow's default ``./mlruns`` of the working directory.
+    """
+    if urlparse(tracking_uri(registry_root)).scheme not in ("sqlite", "file", ""):
+        return None
+    return (Path(registry_root).resolve() / ARTIFACTS).as_uri()
+
+
 def store_exists(registry_root: Path) -> bool:
     """False when the embedded store was never created: nothing is registered yet."""
     return not embedded(registry_root) or (Path(registry_root) / DB_FILE).is_file()
@@ -154,10 +165,7 @@ def experiment_id(registry_root: Path, name: str) -> str:
         found = mlflow_client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
-        location = None
-        if embedded(registry_root):
-            location = (Path(registry_root).resolve() / ARTIFACTS).as_uri()
-        return mlflow_client.create_experiment(name, artifact_location=location)
+        return mlflow_client.create_experiment(name, artifact_location=artifact_root(registry_root))
 
 
 @contextmanager
