@@ -33,10 +33,11 @@ demo: bootstrap
 	$(UV) run mesh catalog
 	$(UV) run mesh govern --format html --output $(MESH_HOME)/reports/governance.html
 	$(UV) run mesh govern
-	@echo "Now: '$(UV) run mesh ui' and open http://127.0.0.1:3000"
+	$(UV) run mesh models list
+	@echo "Now: 'make ui' and open http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow)"
 
 ui: bootstrap
-	$(UV) run mesh ui
+	$(UV) run mesh ui --mlflow-port 5000
 
 lint: bootstrap
 	$(UV) run ruff check platform tests domains bench demo

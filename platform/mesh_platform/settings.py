@@ -15,7 +15,16 @@ _QUIET_DBT_ENV = {
     "DBT_VERSION_CHECK": "false",
     "DO_NOT_TRACK": "1",
     "DAGSTER_DISABLE_TELEMETRY": "true",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
 }
+
+
+def mlflow_tracking_uri(registry_root: Path) -> str:
+    """`MLFLOW_TRACKING_URI` when set, else the embedded SQLite store under ``registry_root``."""
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{Path(registry_root).resolve()}/mlflow.db"
+    )
 
 
 @dataclass(frozen=True)
@@ -72,8 +81,8 @@ class MeshPaths:
 
     @property
     def registry(self) -> Path:
-        """Model registry."""
-        return self.home / "registry"
+        """The embedded MLflow store: `mlflow.db` (runs, registry) and `artifacts/`."""
+        return self.home / "mlflow"
 
     def warehouse_file(self, domain: str) -> Path:
         """The private DuckDB file of one domain."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from mesh_platform.governance.model import Severity
 from mesh_platform.governance.policies import lineage_complete
 from mesh_platform.lineage import completeness
@@ -53,11 +51,16 @@ def test_spec_asset_graph_finds_cross_domain_reads(mesh: MeshCopy):
 
 
 def _champion(mesh: MeshCopy, metrics: dict[str, float]) -> None:
-    version = mesh.paths.registry / "churn_model" / "versions" / "1"
-    version.mkdir(parents=True)
-    (version / "meta.json").write_text(json.dumps({"metrics": metrics, "status": "champion"}))
-    aliases = {"champion": 1, "history": []}
-    (version.parent.parent / "aliases.json").write_text(json.dumps(aliases))
+    import lightgbm as lgb
+    import numpy as np
+    from mesh_platform.ml import promotion, registry
+
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(x, (x[:, 0] > 0).astype(int)), num_boost_round=2)  # fmt: skip
+    root = mesh.paths.registry
+    registry.register(root, "churn_model", booster, {}, metrics, {}, {}, "c", None, "w", {})
+    assert promotion.promote(root, "churn_model", 1, force=True).promoted
 
 
 def test_champion_failing_its_gates_is_a_finding(mesh: MeshCopy):

@@ -13,6 +13,7 @@ from mesh_platform.cli import (
     inspect,
     lineage,
     lineage_serve,
+    mlflow_ui,
     models,
     new,
     ui,
@@ -31,6 +32,7 @@ contracts_draft.register(contracts.contracts_app)
 lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)
+mlflow_ui.register(app)
 inspect.register(app)
 ui.register(app)
 new.register(app)

@@ -1,4 +1,4 @@
-"""`mesh models ...`: list, inspect, promote and roll back registered models."""
+"""`mesh models ...`: list, inspect, promote and roll back the models registered in MLflow."""
 
 from __future__ import annotations
 
@@ -38,11 +38,12 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _root(name: str | None = None) -> Path:
     """The registry folder; exit 2 when the named model is not in it."""
     from mesh_platform.ml.registry import list_models
+    from mesh_platform.ml.tracking import registry_uri
 
     root = mesh_paths().registry
     if name is not None and name not in list_models(root):
         known = ", ".join(list_models(root)) or "none"
-        raise _fail(f"no model '{name}' in {root} (models: {known})", 2)
+        raise _fail(f"no model '{name}' in {registry_uri(root)} (models: {known})", 2)
     return root
 
 
@@ -72,7 +73,9 @@ def list_cmd(fmt: Format = FORMAT) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps(models, indent=2, default=str))
         return
-    table = Table(title=f"models in {root}", title_justify="left")
+    from mesh_platform.ml.tracking import registry_uri
+
+    table = Table(title=f"models in {registry_uri(root)}", title_justify="left")
     for col in ("model", "versions", "champion", "champion metrics", "latest"):
         table.add_column(col)
     for m in models:

@@ -46,6 +46,9 @@ def stop_groups(procs: list[subprocess.Popen], grace: float = STOP_GRACE_SECONDS
 def ui_cmd(
     port: int = typer.Option(3000, help="Port of the webserver."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    mlflow_port: int | None = typer.Option(
+        None, "--mlflow-port", help="Also serve MLflow's UI on this port (mesh-platform[ui])."
+    ),
 ) -> None:
     """Start the Dagster UI (webserver + daemon) on 127.0.0.1; Ctrl-C or SIGTERM stops both."""
     from mesh_platform.cli.build import prepare_manifests
@@ -63,6 +66,15 @@ def ui_cmd(
     ]
     # Own process groups: a stop reaches the gRPC code servers they spawn, and nothing outlives us.
     procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
+    if mlflow_port is not None:
+        from mesh_platform.cli import mlflow_ui
+
+        try:
+            procs.append(mlflow_ui.start(paths, host, mlflow_port))
+        except typer.Exit:
+            stop_groups(procs)
+            raise
+        commands.append(["mlflow server"])
     typer.echo(f"Dagster UI on http://{host}:{port} (MESH_HOME={paths.home}); Ctrl-C stops it")
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))

@@ -79,7 +79,7 @@ def _models(ctx: MeshContext) -> list[dict[str, Any]]:
         except (registry.RegistryError, OSError):
             champ = None
         metrics = champ.metrics if champ else {}
-        failed = check_gates(metrics, product.model.gates) if champ else []
+        failed = check_gates(champ.gate_metrics, product.model.gates) if champ else []
         out.append({"product": f"{domain.name}/{product.name}", "gates": product.model.gates,
                     "champion": champ.version if champ else None,
                     "metrics": {k: round(v, 4) for k, v in metrics.items()

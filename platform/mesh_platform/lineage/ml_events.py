@@ -7,17 +7,38 @@ from typing import Any
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
 from mesh_platform.lineage.naming import FILE_NAMESPACE, DatasetName, job_namespace, port_dataset
-from mesh_platform.settings import MeshPaths
+from mesh_platform.settings import MeshPaths, mlflow_tracking_uri
 
 ColumnRef = tuple[str, str, str]
 
 
-def model_dataset(paths: MeshPaths, name: str, version: int) -> dict[str, Any]:
-    """A registered model version as a dataset (its folder in the registry)."""
-    return {
-        "namespace": FILE_NAMESPACE,
-        "name": str(paths.registry / name / "versions" / str(version)),
-    }
+MLFLOW_FACET_SCHEMA_URL = (
+    "https://github.com/retail-mesh/mesh-platform/blob/main/platform/mesh_platform/lineage/"
+    "schemas/MlflowModelVersionDatasetFacet.json#/$defs/MlflowModelVersionDatasetFacet"
+)
+
+
+def mlflow_model_dataset(
+    tracking_uri: str, name: str, version: int, run_id: str | None = None
+) -> dict[str, Any]:
+    """An MLflow registered model version as a dataset: namespace the store, name its URI.
+
+    Its ``mlflowModelVersion`` facet names ``models:/<name>/<version>``, the store and, when
+    known, the MLflow run that trained it.
+    """
+    uri = f"models:/{name}/{version}"
+    facet = {"_producer": F.PRODUCER, "_schemaURL": MLFLOW_FACET_SCHEMA_URL, "modelUri": uri,
+             "name": name, "version": str(version), "trackingUri": tracking_uri}  # fmt: skip
+    if run_id:
+        facet["runId"] = run_id
+    return {"namespace": tracking_uri, "name": uri, "facets": {"mlflowModelVersion": facet}}
+
+
+def model_dataset(
+    paths: MeshPaths, name: str, version: int, run_id: str | None = None
+) -> dict[str, Any]:
+    """A registered model version of the mesh's MLflow (``MLFLOW_TRACKING_URI`` or embedded)."""
+    return mlflow_model_dataset(mlflow_tracking_uri(paths.registry), name, version, run_id)
 
 
 def _port(paths: MeshPaths, port: str, snapshot: str | None) -> dict[str, Any]:
@@ -62,6 +83,7 @@ def training_events(
     owners: list[str],
     started: str,
     feature_columns: dict[str, list[ColumnRef]] | None = None,
+    mlflow_run_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Training read the training table (and, through it, these port snapshots); wrote a version.
 
@@ -76,12 +98,13 @@ def training_events(
         owners: The product's owners.
         started: When training started.
         feature_columns: Feature -> source columns: the model's column lineage.
+        mlflow_run_id: The MLflow run that trained the version (its facet names it).
 
     Returns:
         The START and COMPLETE events.
     """
-    model = model_dataset(paths, name, version)
-    model["facets"] = {
+    model = model_dataset(paths, name, version, mlflow_run_id)
+    model["facets"] |= {
         "schema": F.schema([(f, t, None) for f, t in features.items()]),
         "ownership": F.ownership(owners),
         "datasetVersion": F.dataset_version(str(version)),
@@ -104,13 +127,14 @@ def scoring_events(
     table: DatasetName,
     owners: list[str],
     started: str,
+    mlflow_run_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Scoring read the champion and the scoring table, and published the predictions port.
 
     ``columns`` maps each port column to where it comes from: ``"model"`` for what the model
     computes (prediction, rank, band), a scoring table column name for keys, ``""`` otherwise.
     """
-    model = model_dataset(paths, name, version)
+    model = model_dataset(paths, name, version, mlflow_run_id)
     out = _port(paths, port, snapshot)
     lineage: dict[str, list[ColumnRef]] = {}
     for column, source in columns.items():

@@ -102,6 +102,7 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
             owners=domain.owners_of(product),
             started=started,
             feature_columns=feature_columns(table, data.features),
+            mlflow_run_id=result.version.run_id,
         )
         _emit(context, paths, lambda run: events(run=run))
         return dg.MaterializeResult(metadata=train_metadata(result))
@@ -185,6 +186,7 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
             table=table,
             owners=domain.owners_of(product),
             started=started,
+            mlflow_run_id=champ.run_id,
         )
         _emit(context, paths, lambda run: events(run=run))
         results = [drift_result(key, check_drift(champ, scored.features, spec), champ.version)]

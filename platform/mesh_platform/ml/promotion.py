@@ -1,4 +1,8 @@
-"""Gated promotion of registered versions to `champion`, manual promotion and rollback."""
+"""Gated promotion of registered versions to `champion`, manual promotion and rollback.
+
+The MLflow alias `champion` moves only here, under the model's lock; its history is a tag of the
+registered model, each version's status and decisions are tags of the version.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mesh_platform.ml import tracking
 from mesh_platform.ml.gates import check_gates, compare_with_champion
 from mesh_platform.ml.registry import (
-    ALIASES_FILE,
-    META_FILE,
+    CHAMPION,
+    DECISIONS_TAG,
+    HISTORY_TAG,
+    STATUS_TAG,
     ModelVersion,
     RegistryError,
-    _locked,
-    _model_dir,
+    _check_name,
     _now,
-    _read_aliases,
-    _write_json,
+    aliases,
     champion,
     show,
 )
@@ -37,23 +42,32 @@ class PromotionDecision:
 def _update_meta(
     root: Path, name: str, version: int, status: str | None, decision: dict[str, Any] | None
 ) -> None:
-    """Set a version's status and append a decision to its meta.json (caller holds the lock)."""
-    meta = show(root, name, version).meta
-    meta["status"] = status or meta["status"]
-    meta["decisions"] += [decision] if decision else []
-    _write_json(_model_dir(root, name) / "versions" / str(version) / META_FILE, meta)
+    """Set a version's status and append a decision to its tags (caller holds the lock)."""
+    client = tracking.client(root)
+    if status:
+        client.set_model_version_tag(name, str(version), STATUS_TAG, status)
+    if decision:
+        tags = client.get_model_version(name, str(version)).tags
+        decisions = [*json.loads(tags.get(DECISIONS_TAG, "[]")), decision]
+        client.set_model_version_tag(name, str(version), DECISIONS_TAG, json.dumps(decisions))
+
+
+def _move_alias(root: Path, name: str, version: int, history: list[dict[str, Any]]) -> None:
+    """Point `champion` at ``version`` (the commit point), then record the history (lock held)."""
+    client = tracking.client(root)
+    client.set_registered_model_alias(name, CHAMPION, str(version))
+    client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history))
 
 
 def _set_champion(root: Path, name: str, new: int, decision: dict[str, Any]) -> int | None:
     """Move the alias to `new`, pushing the old champion onto the history (lock held)."""
-    model_dir = _model_dir(root, name)
-    state = _read_aliases(model_dir)
+    state = aliases(root, name)
     old = state["champion"]
     if old is not None:
         state["history"].append({"version": old, "replaced_at": _now(), "replaced_by": new})
+    _move_alias(root, name, new, state["history"])
+    if old is not None:
         _update_meta(root, name, old, "retired", None)
-    state["champion"] = new
-    _write_json(model_dir / ALIASES_FILE, state)
     _update_meta(root, name, new, "champion", decision)
     return old
 
@@ -86,7 +100,7 @@ def promote_if_better(
     """Make a version champion if it passes every gate and beats the champion on its window.
 
     Args:
-        registry_root: Registry folder.
+        registry_root: The embedded MLflow folder (see `registry.register`).
         name: Model name.
         version: The candidate version.
         gates: Metric -> gate expression, e.g. `{"roc_auc": ">= 0.65"}`.
@@ -98,11 +112,13 @@ def promote_if_better(
     Returns:
         The decision, also appended to the candidate's `decisions` in its meta.json.
     """
-    model_dir = _model_dir(registry_root, name)
-    with _locked(model_dir):  # the champion cannot move between the comparison and the switch
+    _check_name(name)
+    with tracking.locked(
+        registry_root, name
+    ):  # the champion cannot move between the comparison and the switch
         candidate = show(registry_root, name, version)
         current = champion(registry_root, name)
-        reasons = check_gates(candidate.metrics, gates)
+        reasons = check_gates(candidate.gate_metrics, gates)
         passed = not reasons
         if current is not None and current.version == candidate.version:
             passed, reasons = False, reasons + [f"v{version} is already the champion"]
@@ -140,7 +156,7 @@ def promote(
     """Make a version champion by hand: it must pass its gates unless `force`.
 
     Args:
-        registry_root: Registry folder.
+        registry_root: The embedded MLflow folder (see `registry.register`).
         name: Model name.
         version: The version to promote.
         gates: Gates to check; by default those recorded with the version.
@@ -149,11 +165,12 @@ def promote(
     Returns:
         The decision; a promotion is also recorded in the version's meta.json.
     """
-    with _locked(_model_dir(registry_root, name)):
+    _check_name(name)
+    with tracking.locked(registry_root, name):
         candidate = show(registry_root, name, version)
         current = champion(registry_root, name)
         gates = candidate.meta.get("gates", {}) if gates is None else gates
-        failures = check_gates(candidate.metrics, gates or {})
+        failures = check_gates(candidate.gate_metrics, gates or {})
         previous = current and current.version
         if previous == version:
             failures = [f"v{version} is already the champion"]
@@ -170,16 +187,16 @@ def promote(
 
 def rollback(registry_root: Path, name: str) -> ModelVersion:
     """Restore the previous champion from the history; returns the restored version."""
-    model_dir = _model_dir(registry_root, name)
-    with _locked(model_dir):
-        state = _read_aliases(model_dir)
+    _check_name(name)
+    with tracking.locked(registry_root, name):
+        state = aliases(registry_root, name)
         if not state["history"]:
             raise RegistryError(f"model '{name}' has no previous champion to roll back to")
         restored = state["history"].pop()["version"]
         current = state["champion"]
-        state["champion"] = restored
-        _write_json(model_dir / ALIASES_FILE, state)
+        _move_alias(registry_root, name, restored, state["history"])
         record = {"at": _now(), "action": "rollback", "from": current, "to": restored}
-        _update_meta(registry_root, name, current, "rolled_back", record)
+        if current is not None:
+            _update_meta(registry_root, name, current, "rolled_back", record)
         _update_meta(registry_root, name, restored, "champion", record)
     return show(registry_root, name, restored)

@@ -75,7 +75,7 @@ def _plots(booster, rows: Rows, spec: ModelSpec, name: str, folder: Path) -> lis
     return save_plots(folder, booster, rows.label, scores, prefix=name, kind=spec.kind)
 
 
-def _register(root, name, booster, params, evaluation, data, spec, snapshots, run_id):
+def _register(root, name, booster, tuned, evaluation, data, spec, snapshots, run_id):
     """A new challenger version with its drift reference from the evaluation window."""
     # The evaluation window is the latest labelled as-of date: the nearest like-for-like
     # reference for what is scored now (an older training period drifts by construction).
@@ -84,7 +84,7 @@ def _register(root, name, booster, params, evaluation, data, spec, snapshots, ru
         root,
         name,
         booster,
-        params,
+        tuned.best_params,
         evaluation["model"],
         features=data.feature_types,
         data_snapshots=snapshots,
@@ -94,6 +94,9 @@ def _register(root, name, booster, params, evaluation, data, spec, snapshots, ru
         baseline_metrics=evaluation["baseline"],
         gates=spec.gates,
         artifacts={"reference_profile.json": profile},
+        trials=tuned.trials,
+        tuning_metric=tuned.metric,
+        dagster_run_id=run_id,
     )
 
 
@@ -135,7 +138,7 @@ def train_and_register(
     evaluation = evaluate(spec.kind, booster, held_out, train, cutoffs(spec))
     on_window = _champion_on(registry_root, name, data, spec)
     version = _register(
-        registry_root, name, booster, tuned.best_params, evaluation, data, spec, snapshots, run_id
+        registry_root, name, booster, tuned, evaluation, data, spec, snapshots, run_id
     )
     decision = promotion.promote_if_better(
         registry_root,
@@ -149,6 +152,7 @@ def train_and_register(
     gains = booster.feature_importance("gain").tolist()
     # Plots go straight into the version they describe: nothing is left in a temporary folder.
     plots = _plots(booster, held_out, spec, name, Path(version.path))
+    registry.log_files(version, plots)  # into the version's MLflow run
     return TrainingResult(
         version,
         decision,

@@ -47,7 +47,7 @@ def _champion(
 ) -> Iterator[Finding]:
     from mesh_platform.ml import registry
 
-    if not (ctx.runtime.registry / product).is_dir():
+    if product not in registry.list_models(ctx.runtime.registry):
         yield policy.finding(
             domain,
             product,
@@ -74,7 +74,7 @@ def _champion(
             "train a model that meets the gates (mesh up / the model asset)",
         )
         return
-    failed = check_gates(champ.metrics, gates)
+    failed = check_gates(champ.gate_metrics, gates)
     if failed:
         yield policy.finding(
             domain,
