@@ -1,4 +1,4 @@
-"""Gate expressions: parsing, malformed gates named, every failure reported, baseline-relative gates."""
+"""Gate expressions: parsing, malformed gates named, failures reported, baseline-relative."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ def test_check_gates_reports_every_failure():
     assert check_gates({"roc_auc": 0.65, "f1": 0.31}, GATES) == []
     with pytest.raises(ValueError, match="f1"):
         check_gates({"f1": 0.5}, {"f1": ">> 0.3"})
-
 
 
 def test_a_relative_gate_compares_with_the_baselines_value_of_the_same_metric():

@@ -54,7 +54,7 @@ def test_scoring_traces_keys_to_the_table_and_predictions_to_the_model(tmp_path,
     )
     fields = events[-1]["outputs"][0]["facets"]["columnLineage"]["fields"]
     assert fields["item_id"]["inputFields"][0]["field"] == "item_id"
-    assert fields["score"]["inputFields"][0]["name"].endswith("/m/versions/3")
+    assert fields["score"]["inputFields"][0]["name"] == "models:/m/3"
     assert fields["rank"]["inputFields"][0]["field"] == "prediction"
     assert "scored_at" not in fields
     assert all(validate_event(e) == [] for e in events)

@@ -6,7 +6,7 @@ from typing import Any
 
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
-from mesh_platform.lineage.naming import FILE_NAMESPACE, DatasetName, job_namespace, port_dataset
+from mesh_platform.lineage.naming import DatasetName, job_namespace, port_dataset
 from mesh_platform.settings import MeshPaths, mlflow_tracking_uri
 
 ColumnRef = tuple[str, str, str]
