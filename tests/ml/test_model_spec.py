@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import textwrap
 
 import pytest
 from mesh_platform.descriptors.models import ModelSpec
 from pydantic import ValidationError
-
-from tests.support import REPO
 
 RANKER = {
     "kind": "ranker",
@@ -21,10 +18,6 @@ RANKER = {
     "gates": {"ndcg@10": ">= 0.1"},
     "primary_metric": "ndcg@10",
 }
-DEMO_NAMES = (
-    "order_lines|customer_profiles|product_interactions|customer_features|churn|recommender|"
-    "personalization|recommendations|daily_revenue|erp_"
-)
 
 
 def errors(**data) -> dict[str, str]:
@@ -77,18 +70,6 @@ def test_the_label_is_not_a_key_and_old_fields_are_gone():
     )
     found = errors(**{**RANKER, "group": "member_id", "baseline": "p", "target": "y"})
     assert "target" in found
-
-
-def test_no_demo_names_in_the_ml_framework():
-    """The framework carries any domain's model: no demo domain, port or feature name in it."""
-    paths = ["platform/mesh_platform/ml", "platform/mesh_platform/lineage/ml_events.py"]
-    found = subprocess.run(
-        ["grep", "-rlE", DEMO_NAMES, *paths, "--include=*.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert found.stdout == "", f"demo names in: {found.stdout}"
 
 
 def test_validate_names_a_training_table_that_is_no_dbt_model_of_the_domain(tmp_path):
