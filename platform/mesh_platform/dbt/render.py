@@ -49,6 +49,22 @@ def imported_config(dbt_dir: Path, name: str) -> dict[str, Any]:
     return {k: {name: v} if k in _SCOPED else v for k, v in config.items()}
 
 
+MODEL_VARS = "mesh_models"  # dbt var: ML product -> what its training SQL must agree with
+
+
+def model_vars(domain: Domain) -> dict[str, dict[str, Any]]:
+    """Each declared model's facts its dbt SQL needs, as ``var('mesh_models')[product]``.
+
+    The label horizon is declared once, in the descriptor: the training table's SQL reads it
+    (``var('mesh_models')['<product>']['horizon_days']``) instead of repeating it.
+    """
+    return {
+        name: {"horizon_days": product.model.horizon_days, "as_of": product.model.as_of}
+        for name, product in sorted(domain.products.items())
+        if product.model is not None
+    }
+
+
 def _project_file(domain: Domain) -> dict[str, Any]:
     """The domain's own dbt_project.yml with what the platform needs, or the platform's default.
 
@@ -65,6 +81,9 @@ def _project_file(domain: Domain) -> dict[str, Any]:
                    "models": {domain.name: layers}}  # fmt: skip
         project |= imported_config(domain.dbt_dir, domain.name)
     project["profile"] = domain.name
+    models = model_vars(domain)
+    if models:  # one fact, one place: the SQL reads the declared horizon, never restates it
+        project["vars"] = {**(project.get("vars") or {}), MODEL_VARS: models}
     paths = list(project.get("macro-paths") or ["macros"])
     project["macro-paths"] = [*paths, MACROS] if MACROS not in paths else paths
     flags = project.setdefault("flags", {})

@@ -2,8 +2,12 @@
 -- no label is cut short by the end of the observed data.
 select 'churn_training' as model, as_of_date
 from {{ ref('churn_training') }}
-where as_of_date + {{ var('churn_horizon_days', 90) | int }} > {{ ml_data_end() }}
+where
+    as_of_date + {{ var('mesh_models')['churn_model']['horizon_days'] | int }}
+    > {{ ml_data_end() }}
 union all
 select 'recommender_training' as model, as_of_date
 from {{ ref('recommender_training') }}
-where as_of_date + {{ var('recommender_horizon_days', 30) | int }} > {{ ml_data_end() }}
+where
+    as_of_date + {{ var('mesh_models')['recommender']['horizon_days'] | int }}
+    > {{ ml_data_end() }}

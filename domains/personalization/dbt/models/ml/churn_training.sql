@@ -1,12 +1,14 @@
 -- Labelled point-in-time churn features: var('churn_snapshots') as-of dates,
--- var('churn_spacing_days') apart, each with a full var('churn_horizon_days') label window.
+-- var('churn_spacing_days') apart, each with a full label window of the horizon_days declared
+-- by churn_model.yaml (the platform passes it as var('mesh_models')).
+{%- set horizon_days = var('mesh_models')['churn_model']['horizon_days'] | int %}
 select *
 from (
     {{ churn_features(
         as_of_dates=ml_labelled_as_of_dates(
-            var('churn_snapshots', 10), var('churn_spacing_days', 30), var('churn_horizon_days', 90)
+            var('churn_snapshots', 10), var('churn_spacing_days', 30), horizon_days
         ),
-        horizon_days=var('churn_horizon_days', 90),
+        horizon_days=horizon_days,
     ) }}
 )
 order by as_of_date, customer_id

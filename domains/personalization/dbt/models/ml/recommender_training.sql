@@ -1,10 +1,11 @@
 -- Labelled recommender candidates: var('recommender_snapshots') as-of dates,
--- var('recommender_spacing_days') apart, each with a full var('recommender_horizon_days') window.
+-- var('recommender_spacing_days') apart, each with a full label window of the horizon_days
+-- declared by recommender.yaml (the platform passes it as var('mesh_models')).
 -- One query per as-of date, glued by union all, so DuckDB builds one date's joins at a time
 -- (scale 10, 11.8M rows: fits in a 3 GB memory_limit; one query over all dates needed over 6 GB).
 {%- set snapshots = var('recommender_snapshots', 4) | int %}
 {%- set spacing_days = var('recommender_spacing_days', 30) | int %}
-{%- set horizon_days = var('recommender_horizon_days', 30) | int %}
+{%- set horizon_days = var('mesh_models')['recommender']['horizon_days'] | int %}
 select *
 from (
     {%- for i in range(snapshots - 1, -1, -1) %}

@@ -1,8 +1,9 @@
 -- Point-in-time features of the units forecast: for each as-of date (a forecast made that
--- morning), each category and each of the next 7 days. Every feature uses only days before the
--- as-of date; the label is the units then sold on forecast_date (NULL when not yet observed).
--- As-of dates are weekly, back from the data end (the first day without orders): the data end
--- itself is the forecast made now (units_forecast_scoring), the earlier ones train and evaluate.
+-- morning), each category and each day of the horizon units_forecast_model.yaml declares (7).
+-- Every feature uses only days before the as-of date; the label is the units then sold on
+-- forecast_date (NULL when not yet observed). As-of dates are weekly, back from the data end
+-- (the first day without orders): the data end itself is the forecast made now (scored by the
+-- champion), the earlier ones train and evaluate.
 {{ config(materialized='table') }}
 
 with daily as (
@@ -26,7 +27,10 @@ grid as (
         t.h + 1 as days_ahead
     from as_of as a
     cross join (select distinct category from daily) as c
-    cross join (select cast(h as integer) as h from range(0, 7) as t(h)) as t
+    cross join (
+        select cast(h as integer) as h
+        from range(0, {{ var('mesh_models')['units_forecast_model']['horizon_days'] }}) as t(h)
+    ) as t
 ),
 
 recent as (
