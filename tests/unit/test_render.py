@@ -162,3 +162,16 @@ def test_a_domains_own_project_file_is_kept_with_what_the_platform_needs(tmp_pat
     assert rendered["profile"] == "web" and "target-path" not in rendered
     assert rendered["macro-paths"] == ["my_macros", "mesh_macros"]
     assert (project / "packages.yml").read_text() == "packages: []\n"
+
+
+def test_a_models_declared_horizon_reaches_its_training_sql_as_a_dbt_var(tmp_path):
+    """The horizon is declared once (the descriptor): the domain's dbt reads it, not restates it."""
+    root = _copy(tmp_path / "mesh", "sales")
+    file = root / "domains/sales/products/units_forecast_model.yaml"
+    file.write_text(file.read_text().replace("horizon_days: 7", "horizon_days: 5"))
+    rendered = _load(_render(root, "sales", tmp_path / "home") / "dbt_project.yml")
+    assert rendered["vars"]["mesh_models"] == {
+        "units_forecast_model": {"horizon_days": 5, "as_of": "as_of_date"}
+    }
+    web = _load(_render(REPO, "web", tmp_path / "home") / "dbt_project.yml")
+    assert "vars" not in web  # a domain without models gets no var
