@@ -17,7 +17,7 @@ sources:
     tables:
       - name: customer_master
         meta:
-          mesh_port: catalog/promotions
+          mesh_port: sales/daily_revenue
           external_location: "(FROM customers_wh.main.customer_master) -- customers.duckdb"
 """
 # A path built at run time: no static check can see it, DuckDB's sandbox refuses the read.

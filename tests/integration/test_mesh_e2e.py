@@ -20,7 +20,7 @@ PORTS = {
     ("customers", "customer_profiles"), ("catalog", "products"), ("catalog", "promotions"),
     ("sales", "order_lines"), ("sales", "daily_revenue"), ("web", "product_interactions"),
     ("personalization", "customer_features"), ("personalization", "churn_scores"),
-    ("personalization", "recommendations"),
+    ("personalization", "recommendations"), ("sales", "units_forecast"),
 }  # fmt: skip
 LOCATIONS = {"customers", "catalog", "sales", "web", "personalization"}
 WORKSPACE = LOCATIONS | {"mesh_platform"}  # the domains plus the platform's own location
@@ -207,7 +207,7 @@ def test_models_are_trained_gated_and_score_the_prediction_ports(first_up, home)
     proc = mesh(home, "models", "list", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     models = {m["name"]: m for m in json.loads(proc.stdout)}
-    assert set(models) == {"churn_model", "recommender"}
+    assert set(models) == {"churn_model", "recommender", "units_forecast_model"}
     for model in models.values():
         assert model["champion"] is not None  # the first version passed its gates
     con = duckdb.connect()
@@ -221,6 +221,28 @@ def test_models_are_trained_gated_and_score_the_prediction_ports(first_up, home)
         f"'{home}/lake/personalization/churn_scores/v1/current/*.parquet')"
     ).fetchall()[0]  # noqa: E501
     assert 0 <= scores[0] <= scores[1] <= 1
+
+
+# Each demo model against its naive baseline on the same evaluation window: (metric, margin);
+# a positive margin means higher is better, a negative one that the model must be that much lower.
+MARGINS = {
+    "churn_model": ("roc_auc", 0.15),  # majority class: 0.5
+    "recommender": ("ndcg@10", 0.03),  # popularity ordering
+    "units_forecast_model": ("mae", -0.05),  # same day last week; at least 5% lower
+}
+
+
+def test_demo_models_beat_their_naive_baselines_by_a_margin(first_up, home):
+    from mesh_platform.ml import registry
+
+    for name, (metric, margin) in MARGINS.items():
+        champion = registry.champion(home / "mlflow", name)
+        assert champion is not None, name
+        ours, theirs = champion.metrics[metric], champion.meta["baseline_metrics"][metric]
+        if margin > 0:
+            assert ours >= theirs + margin, (name, metric, ours, theirs)
+        else:
+            assert ours <= theirs * (1 + margin), (name, metric, ours, theirs)
 
 
 def test_the_build_leaves_nothing_in_the_temporary_folder(built_mesh, built_home):

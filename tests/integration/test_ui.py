@@ -117,7 +117,10 @@ def check_definition(node: dict, domain, product, port, contract) -> None:
     refs = {r["label"]: r["filePath"] for r in meta["dagster/code_references"]["codeReferences"]}
     assert Path(refs["data contract (ODCS)"]) == contract.path.resolve()
     assert Path(refs["product descriptor"]).name == f"{product.name}.yaml"
-    code = refs["dbt model SQL"] if port.producer == "dbt" else refs["feature SQL"]
+    if port.producer == "dbt":
+        code = refs["dbt model SQL"]
+    else:  # a predictions port links the dbt SQL of the table its model scores
+        code = next(path for label, path in refs.items() if label.startswith("dbt model "))
     assert Path(code).is_file()
 
 

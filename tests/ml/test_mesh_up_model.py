@@ -91,7 +91,7 @@ def test_mesh_up_trains_registers_and_publishes_a_declared_model(tmp_path):
     proc = run_mesh(home, "up", "--scale", "0.05", root=root)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
-    champion = registry.champion(home / "registry", "units_model")
+    champion = registry.champion(home / "mlflow", "units_model")
     assert champion is not None and champion.version == 1
     assert set(champion.meta["data_snapshots"]) == {"sales/order_lines"}
     current = home / "lake" / "forecast" / "units_forecast" / "v1" / "current"

@@ -69,8 +69,9 @@ def test_changed_model_builds_only_its_domain_and_modified_nodes(git_mesh, tmp_p
     built = {r["unique_id"] for r in results["results"]}
     assert built == set(build.nodes)
     assert "model.sales.daily_revenue" in built
-    # Only the modified model and its tests: not its unmodified parent order_lines.
-    assert all("daily_revenue" in node for node in built), built
+    # The modified model, what is built on it and their tests: not its unmodified parents.
+    assert "model.sales.units_forecast_features" in built  # downstream of daily_revenue
+    assert not any("order_lines" in node or ".stg_" in node for node in built), built
 
 
 def test_a_malformed_descriptor_fails_the_lint_step_naming_file_and_field(git_mesh):

@@ -8,7 +8,7 @@ from typing import Any
 
 from mesh_platform.lineage.facets import as_dict
 from mesh_platform.lineage.naming import DatasetName, port_dataset, warehouse_namespace
-from mesh_platform.lineage.sql_lineage import Schema, repair_cte_lineage
+from mesh_platform.lineage.sql_lineage import Schema, fill_missing_lineage, repair_cte_lineage
 from mesh_platform.settings import MeshPaths
 
 # Facets openlineage-dbt adds whose schema is not part of the OpenLineage spec: dropped, so every
@@ -69,6 +69,15 @@ def _strip(event: dict[str, Any]) -> None:
             del part["facets"][key]
 
 
+def _columns(schema: Schema, table: str) -> list[str]:
+    """The columns of a built table in the warehouse schema (catalog -> schema -> table)."""
+    for schemas in schema.values():
+        for tables in schemas.values():
+            if isinstance(tables, dict) and table in tables:
+                return list(tables[table])
+    return []
+
+
 def model_of(event: dict[str, Any]) -> str | None:
     """The dbt model an event is about (its output table's name), None for test events."""
     outputs = event.get("outputs") or []
@@ -113,8 +122,12 @@ def dbt_model_events(
             continue  # dbt test executions: their verdicts are asset checks, not lineage
         _rename_inputs(event, ports)
         _strip(event)
-        sql = compiled.get(model_of(event) or "")
+        model = model_of(event) or ""
+        sql = compiled.get(model)
         if schema and sql:
             repair_cte_lineage(event, sql, schema, namespace)
+            columns = _columns(schema, model)
+            if event["eventType"] == "COMPLETE" and columns:
+                fill_missing_lineage(event, sql, schema, columns, namespace)
         events.append(event)
     return events

@@ -8,6 +8,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage
 
+from mesh_platform.lineage.facets import column_lineage
+
 # What sqlglot resolves columns with: catalog -> schema -> table -> column -> type, or a flat
 # table -> column -> type.
 Schema = dict[str, Any]
@@ -18,10 +20,17 @@ def column_sources(sql: str, column: str, schema: Schema) -> set[tuple[str, str,
     root = lineage(column, sql, schema, dialect="duckdb")
     leaves = set()
     for node in root.walk():
-        if isinstance(node.source, exp.Table) and not node.downstream:
-            table = node.source
+        if isinstance(node.source, exp.Table) and not node.downstream and node.source.name:
+            table = node.source  # (a table function such as range() has no name: no dataset)
             leaves.add((table.catalog, table.db, table.name, node.name.split(".")[-1]))
     return leaves
+
+
+def _traced(sql: str, column: str, schema: Schema, namespace: str) -> list[dict[str, str]]:
+    return [
+        {"namespace": namespace, "name": f"{c}.{s}.{t}", "field": col}
+        for c, s, t, col in sorted(column_sources(sql, column, schema))
+    ]
 
 
 def repair_cte_lineage(event: dict[str, Any], sql: str, schema: Schema, namespace: str) -> None:
@@ -38,10 +47,37 @@ def repair_cte_lineage(event: dict[str, Any], sql: str, schema: Schema, namespac
             if all((f["namespace"], f["name"]) in known for f in inputs):
                 continue
             try:
-                sources = column_sources(sql, column, schema)
+                spec["inputFields"] = _traced(sql, column, schema, namespace)
             except SqlglotError:
                 continue  # keep what openlineage-dbt said rather than nothing
-            spec["inputFields"] = [
-                {"namespace": namespace, "name": f"{c}.{s}.{t}", "field": col}
-                for c, s, t, col in sorted(sources)
-            ]
+
+
+def fill_missing_lineage(
+    event: dict[str, Any], sql: str, schema: Schema, columns: list[str], namespace: str
+) -> None:
+    """Trace every column with sqlglot when openlineage-dbt gave an output no column lineage.
+
+    Its parser gives up on some valid DuckDB SQL (macro-built CTE chains over ``range()``, as
+    point-in-time feature tables are); the audit trail must still reach the ports.
+
+    Args:
+        event: a dbt model's event (changed in place).
+        sql: the model's compiled SQL.
+        schema: the warehouse's tables and columns.
+        columns: the model's output columns.
+        namespace: the warehouse's dataset namespace.
+    """
+    for output in event.get("outputs", []):
+        facets = output.setdefault("facets", {})
+        if (facets.get("columnLineage") or {}).get("fields"):
+            continue
+        mapping = {}
+        for column in columns:
+            try:
+                inputs = _traced(sql, column, schema, namespace)
+            except SqlglotError:
+                continue
+            if inputs:
+                mapping[column] = [(f["namespace"], f["name"], f["field"]) for f in inputs]
+        if mapping:
+            facets["columnLineage"] = column_lineage(mapping)
