@@ -239,12 +239,14 @@ def bench_scale(scale: float, root: Path, args: argparse.Namespace) -> dict:
     log(f"  upstream domains built (untimed here) in {upstream:.1f}s")
     mesh_runs, plain_runs = [], []
     for i in range(1, args.repeat + 1):
-        m = run_mesh_side(home, base, i, args.timeout) | {"load_before": os.getloadavg()[0]}
+        load = os.getloadavg()[0]
+        m = run_mesh_side(home, base, i, args.timeout) | {"load_before": load}
         log(
             f"  run {i} mesh:  {m['seconds']:.1f}s, peak PSS {m['peak_pss_tree'] / GIB:.2f} GiB, "
             f"steps {m['steps']}"
         )
-        p = run_plain_side(home, base, i, args.timeout) | {"load_before": os.getloadavg()[0]}
+        load = os.getloadavg()[0]
+        p = run_plain_side(home, base, i, args.timeout) | {"load_before": load}
         log(f"  run {i} plain: {p['seconds']:.1f}s, peak PSS {p['peak_pss_tree'] / GIB:.2f} GiB")
         mesh_runs.append(m)
         plain_runs.append(p)
