@@ -1,199 +1,434 @@
-"""Benchmark: the platform's ML training and tuning beside plain LightGBM on the same features.
+"""Benchmark: the personalization models through `mesh up` beside a plain one-process script.
 
-For each scale, generates the demo shop under /tmp/bench_ml (reused across runs, removed unless
---keep), builds the churn and ranker training sets once (timed separately), then times:
+Deliverable 4 of issue 13 ("Training that scales"). Fits LightGBM: run it under the global lock.
 
-* train: `train_classifier` / `train_ranker` vs. `lgb.train` called directly with the same
-  parameters on the same rows (median of --repeat fits each, interleaved);
-* tune: `tune(..., trials=N)` vs. a plain Optuna loop over `lgb.train` with the same sampler,
-  seed, search space, trial count and validation split;
-* scoring: `score_churn` / `top_k` vs. `booster.predict` on a NumPy matrix, in rows per second.
+    flock /tmp/mesh-lgbm.lock uv run python bench/bench_ml.py --scales 1,10 --repeat 1
+    flock /tmp/mesh-lgbm.lock uv run python bench/bench_ml.py --scales 1 --repeat 3
+    flock /tmp/mesh-lgbm.lock uv run python bench/bench_ml.py --scales '' --scale100
+    flock /tmp/mesh-lgbm.lock uv run python bench/bench_ml.py --scales '' --full-scales 1  # smoke
 
-Every fit runs on one thread (the platform default). Writes bench/results/ml.json.
+Per scale S of --scales, in a fresh MESH_HOME under /tmp:
 
-    uv run python bench/bench_ml.py                        # scales 1 and 10, 5 trials
-    uv run python bench/bench_ml.py --scales 0.3 --trials 3  # quick run
+1. untimed: `mesh up --scale S -d catalog -d customers -d sales -d web` with MESH_ML=off (the
+   upstream ports personalization reads; the sales forecast is not what is measured here);
+2. per repeat, alternately:
+   * mesh: `mesh up -d personalization` (its dbt models and tests, both models read, tuned, fit,
+     evaluated, registered, gated and scored, the predictions ports published with contract
+     checks, drift check and lineage on): wall seconds, peak memory of the process tree (sampled
+     from /proc every 0.2 s) and the seconds of each Dagster step `mesh up` printed;
+   * plain: bench/plain_ml.py as ONE process: the same compiled SQL of the personalization dbt
+     models (from the manifest the mesh run compiled) in one DuckDB over the same port files,
+     then per model the same reads, split, cap, LightGBM params, Optuna search space and trial
+     budget, fit, evaluation and scoring to Parquet: wall seconds and peak memory.
+3. metrics of each model beside its baseline from both (mesh: the training asset's metadata in
+   the run's Dagster instance), and the rows of each training table.
+
+--full-scales S (and --scale100, i.e. --full-scales 100; a scale >= 100 in --scales counts as
+one) runs the whole `mesh up --scale S` (every domain, ML on) once in a fresh MESH_HOME and
+reports its wall time and peak memory against the 8 GiB target.
+
+Writes bench/results/ml.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
+import threading
 import time
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-import lightgbm as lgb
-import numpy as np
-import optuna
-from mesh_demo.generate import generate
-from mesh_platform.ml import features as F
-from mesh_platform.ml.train import (
-    CLASSIFIER_PARAMS,
-    RANKER_PARAMS,
-    lgb_params,
-    score_churn,
-    top_k,
-    train_classifier,
-    train_ranker,
-)
-from mesh_platform.ml.tune import search_space, tune, validation_split
-from sklearn.metrics import roc_auc_score
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_mesh_up  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench/results/ml.json"
-WORK = Path("/tmp/bench_ml")
-HORIZON = {"classifier": 90, "ranker": 30}
-RANKER_SNAPSHOTS = 3  # training months of the ranker (its candidate sets are ~70 rows a customer)
-SEED = 1
-# Monthly snapshots over the generator's fixed window (Nov 2024 - Oct 2026).
-AS_OF_DATES = [date(2025, m, 1) for m in range(5, 13)] + [date(2026, m, 1) for m in range(1, 11)]
+RESULTS = REPO / "bench" / "results" / "ml.json"
+MESH = REPO / ".venv" / "bin" / "mesh"
+PYTHON = REPO / ".venv" / "bin" / "python"
+UPSTREAM = ["catalog", "customers", "sales", "web"]
+DOMAIN = "personalization"
+MODELS = {"churn_model": "roc_auc", "recommender": "ndcg@10"}
+TARGET_SECONDS, TARGET_RATIO, TARGET_RSS_GIB = 60.0, 1.5, 8.0
+GIB = 1024**3
+log = bench_mesh_up.log
 
 
-def timed(fn):
+class MemorySampler:
+    """Peak memory of a process and its descendants, sampled from /proc.
+
+    ``rss``: the largest sum of the tree's resident sets (shared pages of forked workers counted
+    in each); ``pss``: the largest sum of proportional set sizes (shared pages split: the
+    tree's real footprint); ``largest``: the largest single process's RSS.
+    """
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every = pid, every
+        self.rss = self.pss = self.largest = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    def sample(self) -> None:
+        rss = pss = 0
+        for pid in self._tree():
+            try:
+                fields = dict(
+                    line.split(":", 1)
+                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+                )
+            except (OSError, ValueError):
+                continue
+            one = int(fields["Rss"].split()[0]) * 1024
+            rss, pss = rss + one, pss + int(fields["Pss"].split()[0]) * 1024
+            self.largest = max(self.largest, one)
+        self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.every)
+
+    def figures(self) -> dict:
+        return {"peak_rss_tree": self.rss, "peak_pss_tree": self.pss, "peak_rss_max": self.largest}
+
+
+def env_of(home: Path, ml: bool = True) -> dict[str, str]:
+    """A mesh subprocess's environment: its MESH_HOME and Dagster instance; ML on or off."""
+    env = bench_mesh_up.mesh_env(home)
+    if ml:
+        env.pop("MESH_ML", None)
+    return env
+
+
+def measured(cmd: list[str], env: dict, logfile: Path, timeout: float) -> dict:
+    """Run a command, its output to ``logfile``: exit code, wall seconds, peak memory."""
     started = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - started, out
-
-
-def build(scale: float):
-    landing = WORK / f"scale_{scale:g}"
-    gen_s = 0.0
-    if not (landing / "catalog/promotions.parquet").exists():
-        gen_s, _ = timed(lambda: generate(landing, scale=scale, seed=42))
-    con = duckdb.connect()
-    src = F.landing_sources(con, landing)
-    end = F.data_end(con, src)
-    dates = AS_OF_DATES
-    cs = F.time_split(dates, HORIZON["classifier"], end)
-    churn_s, churn = timed(lambda: F.churn_dataset(con, src, [*cs.train, cs.evaluate]))
-    rs = F.time_split(dates, HORIZON["ranker"], end)
-    rs = F.TimeSplit(rs.train[-RANKER_SNAPSHOTS:], rs.evaluate)
-    rank_s, rank = timed(lambda: F.ranker_dataset(con, src, [*rs.train, rs.evaluate], 30, 20))
-    data = {
-        "classifier": (F.rows_at(churn, cs.train), F.rows_at(churn, cs.evaluate)),
-        "ranker": (F.rows_at(rank, rs.train), F.rows_at(rank, rs.evaluate)),
-    }
-    sizes = {"churn_rows": len(churn), "ranker_rows": len(rank)}
-    return data, {"generate_s": gen_s, "churn_features_s": churn_s, "ranker_features_s": rank_s,
-                  **sizes}  # fmt: skip
-
-
-def matrix(df, feats: list[str]) -> np.ndarray:
-    return df[feats].to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def plain_dataset(task: str, df, feats: list[str], reference=None) -> lgb.Dataset:
-    """What a hand-written script does: filter empty query groups, count group sizes."""
-    if task == "classifier":
-        return lgb.Dataset(matrix(df, feats), df["churned"].to_numpy(), reference=reference)
-    keep = df.groupby("group_id")["relevance"].transform("max").to_numpy() > 0
-    df = df[keep]
-    _, sizes = np.unique(df["group_id"].to_numpy(), return_counts=True)
-    x, y = matrix(df, feats), df["relevance"].to_numpy()
-    return lgb.Dataset(x, y, group=sizes, reference=reference)
-
-
-def plain_train(task: str, df, feats: list[str], params: dict) -> lgb.Booster:
-    p, rounds = lgb_params(params, SEED, 1)
-    return lgb.train(p, plain_dataset(task, df, feats), num_boost_round=rounds)
-
-
-def plain_tune(task: str, train_df, feats: list[str], trials: int) -> float:
-    fit_df, valid_df = validation_split(train_df, HORIZON[task])
-    base = CLASSIFIER_PARAMS if task == "classifier" else RANKER_PARAMS
-
-    def objective(trial: optuna.Trial) -> float:
-        p, rounds = lgb_params({**base, **search_space(trial)}, SEED, 1)
-        train_set = plain_dataset(task, fit_df, feats)
-        booster = lgb.train(p, train_set, num_boost_round=rounds, keep_training_booster=True)
-        if task == "classifier":
-            proba = booster.predict(matrix(valid_df, feats), num_threads=1)
-            return float(roc_auc_score(valid_df["churned"], np.asarray(proba)))
-        # LightGBM's own NDCG@10 (metric "ndcg", eval_at [10]) on the validation groups.
-        valid = plain_dataset(task, valid_df, feats, reference=train_set)
-        return float(booster.eval(valid, "valid")[0][2])
-
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=SEED))
-    study.optimize(objective, n_trials=trials)
-    return study.best_value
-
-
-def bench_task(task: str, train_df, eval_df, trials: int, repeat: int) -> dict:
-    feats = F.CHURN_FEATURES if task == "classifier" else F.RANKER_FEATURES
-    train_fn = train_classifier if task == "classifier" else train_ranker
-    params = CLASSIFIER_PARAMS if task == "classifier" else RANKER_PARAMS
-    fw, plain = [], []
-    for _ in range(repeat):  # interleaved, so load changes hit both alike
-        fw.append(timed(lambda: train_fn(train_df, feats, seed=SEED))[0])
-        plain.append(timed(lambda: plain_train(task, train_df, feats, params))[0])
-    fw_tune, _ = timed(lambda: tune(task, train_df, feats, HORIZON[task], SEED, trials))
-    plain_tune_s, _ = timed(lambda: plain_tune(task, train_df, feats, trials))
-    model = train_fn(train_df, feats, seed=SEED)
-    rows = eval_df if task == "ranker" else train_df
-    score = (lambda: top_k(model.booster, rows)) if task == "ranker" else (
-        lambda: score_churn(model.booster, rows))  # fmt: skip
-    score_s, _ = timed(score)
-    # The plain path gets its matrix ready-made: it measures LightGBM's own predict speed.
-    x = matrix(rows, feats)
-    raw_s, _ = timed(lambda: model.booster.predict(x, num_threads=1))
-    return {
-        "train_rows": len(train_df),
-        "train_s": statistics.median(fw),
-        "plain_train_s": statistics.median(plain),
-        "tune_s": fw_tune,
-        "plain_tune_s": plain_tune_s,
-        "score_rows": len(rows),
-        "score_rows_per_s": len(rows) / score_s,
-        "plain_score_rows_per_s": len(rows) / raw_s,
-    }
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scales", default="1,10", help="comma-separated generator scales")
-    ap.add_argument("--trials", type=int, default=5, help="Optuna trials per tuning run")
-    ap.add_argument("--repeat", type=int, default=3, help="fits per training timing")
-    ap.add_argument("--keep", action="store_true", help="keep the generated data in /tmp")
-    args = ap.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    report = {}
-    try:
-        for scale in (float(s) for s in args.scales.split(",")):
-            data, prep = build(scale)
-            tasks = {t: bench_task(t, *data[t], args.trials, args.repeat) for t in data}
-            report[f"{scale:g}"] = {"prep": prep, **tasks}
-            print_scale(scale, prep, tasks, args.trials)
-    finally:
-        if not args.keep:
-            shutil.rmtree(WORK, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-
-
-def print_scale(scale: float, prep: dict, tasks: dict, trials: int) -> None:
-    print(
-        f"scale {scale:g}: features churn {prep['churn_rows']:,} rows in "
-        f"{prep['churn_features_s']:.1f} s, ranker {prep['ranker_rows']:,} rows in "
-        f"{prep['ranker_features_s']:.1f} s"
-    )
-    print(f"{'task':<11}{'step':<16}{'platform s':>11}{'plain s':>9}{'ratio':>7}")
-    for task, r in tasks.items():
-        for step, a, b in (
-            (f"train ({r['train_rows']:,})", r["train_s"], r["plain_train_s"]),
-            (f"tune ({trials} trials)", r["tune_s"], r["plain_tune_s"]),
-        ):
-            print(f"{task:<11}{step:<16}{a:>11.2f}{b:>9.2f}{a / b:>7.2f}")
-        print(
-            f"{task:<11}{'score rows/s':<16}{r['score_rows_per_s']:>11,.0f}"
-            f"{r['plain_score_rows_per_s']:>9,.0f}"
-            f"{r['plain_score_rows_per_s'] / r['score_rows_per_s']:>7.2f}"
-            f"  ({r['score_rows']:,} rows)"
+    with logfile.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+        with MemorySampler(proc.pid) as memory:
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                code = proc.wait()
+    return {"code": code, "seconds": time.perf_counter() - started, **memory.figures()}
+
+
+def must(run: dict, what: str, logfile: Path) -> dict:
+    if run["code"] != 0:
+        tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-25:])
+        raise bench_mesh_up.BenchError(f"{what} exited {run['code']}; log {logfile}:\n{tail}")
+    return run
+
+
+def steps(output: str) -> dict[str, float]:
+    """Seconds of each step `mesh up` printed ("personalization: recommender ok (28.1s)")."""
+    pattern = rf"^\[\s*[\d.]+s\] {DOMAIN}: (\w+) ok \(([\d.]+)s\)"
+    return {m[1]: float(m[2]) for m in re.finditer(pattern, output, re.M)}
+
+
+def mesh_metrics(home: Path) -> dict:
+    """Each model's metric beside its baseline and its rows, from the training asset's metadata."""
+    script = (
+        "import json, sys, dagster as dg\n"
+        "out = {}\n"
+        "with dg.DagsterInstance.get() as inst:\n"
+        f"    for name, metric in {MODELS!r}.items():\n"
+        f"        ev = inst.get_latest_materialization_event(dg.AssetKey(['{DOMAIN}', name]))\n"
+        "        meta = ev.asset_materialization.metadata\n"
+        "        val = lambda k: getattr(meta.get(k), 'value', meta.get(k))\n"
+        "        out[name] = {'metric': metric, 'model': val('metric/' + metric),\n"
+        "                     'baseline': val('baseline/' + metric), 'rows': val('rows'),\n"
+        "                     'version': val('model_version'), 'promoted': val('promoted')}\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run(
+        [str(PYTHON), "-c", script], env=env_of(home), capture_output=True, text=True, timeout=300
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1000:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def latest_manifest(home: Path) -> Path:
+    """The compiled manifest of the last dbt build of personalization under MESH_HOME."""
+    target = home / "dbt" / DOMAIN / "target"
+    runs = sorted(target.glob("run-*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise bench_mesh_up.BenchError(f"no compiled manifest under {target}/run-*")
+    return runs[-1]
+
+
+def run_mesh_side(home: Path, base: Path, i: int, timeout: float) -> dict:
+    """One measured `mesh up -d personalization`."""
+    logfile = base / f"mesh-{i}.log"
+    run = must(
+        measured([str(MESH), "up", "-d", DOMAIN], env_of(home), logfile, timeout),
+        "mesh up -d personalization",
+        logfile,
+    )
+    run["steps"] = steps(logfile.read_text(errors="replace"))
+    run["models"] = mesh_metrics(home)
+    return run
+
+
+def run_plain_side(home: Path, base: Path, i: int, timeout: float) -> dict:
+    """One measured plain run (bench/plain_ml.py, one process)."""
+    logfile, out = base / f"plain-{i}.log", base / "plain"
+    cmd = [str(PYTHON), str(REPO / "bench" / "plain_ml.py"), "--home", str(home)]
+    cmd += ["--manifest", str(latest_manifest(home)), "--out", str(out)]
+    run = must(measured(cmd, env_of(home), logfile, timeout), "plain_ml.py", logfile)
+    lines = [ln for ln in logfile.read_text().splitlines() if ln.startswith("{")]
+    return run | json.loads(lines[-1]) | {"seconds": run["seconds"]}
+
+
+def prepare_upstream(scale: float, home: Path, base: Path, timeout: float) -> float:
+    """Generate the demo and build the domains personalization reads (untimed in the results)."""
+    cmd = [str(MESH), "up", "--scale", f"{scale:g}"]
+    for d in UPSTREAM:
+        cmd += ["-d", d]
+    logfile = base / "upstream.log"
+    run = must(measured(cmd, env_of(home, ml=False), logfile, timeout), "upstream", logfile)
+    return run["seconds"]
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def bench_scale(scale: float, root: Path, args: argparse.Namespace) -> dict:
+    """Upstream once, then `repeat` alternating mesh and plain runs; medians and every run."""
+    base = root / f"scale-{scale:g}"
+    home = base / "home"
+    home.mkdir(parents=True)
+    log(f"\n== scale {scale:g}: MESH_HOME {home}")
+    upstream = prepare_upstream(scale, home, base, args.timeout)
+    log(f"  upstream domains built (untimed here) in {upstream:.1f}s")
+    mesh_runs, plain_runs = [], []
+    for i in range(1, args.repeat + 1):
+        load = os.getloadavg()[0]
+        m = run_mesh_side(home, base, i, args.timeout) | {"load_before": load}
+        log(
+            f"  run {i} mesh:  {m['seconds']:.1f}s, peak PSS {m['peak_pss_tree'] / GIB:.2f} GiB, "
+            f"steps {m['steps']}"
+        )
+        load = os.getloadavg()[0]
+        p = run_plain_side(home, base, i, args.timeout) | {"load_before": load}
+        log(f"  run {i} plain: {p['seconds']:.1f}s, peak PSS {p['peak_pss_tree'] / GIB:.2f} GiB")
+        mesh_runs.append(m)
+        plain_runs.append(p)
+    mesh_s, plain_s = median_of(mesh_runs, "seconds"), median_of(plain_runs, "seconds")
+    return {
+        "scale": scale,
+        "upstream_seconds": round(upstream, 1),
+        "mesh_seconds": round(mesh_s, 2),
+        "plain_seconds": round(plain_s, 2),
+        "ratio": round(mesh_s / plain_s, 2),
+        "mesh_peak_rss_tree": max(r["peak_rss_tree"] for r in mesh_runs),
+        "mesh_peak_pss_tree": max(r["peak_pss_tree"] for r in mesh_runs),
+        "plain_peak_rss_tree": max(r["peak_rss_tree"] for r in plain_runs),
+        "plain_peak_pss_tree": max(r["peak_pss_tree"] for r in plain_runs),
+        "mesh_runs": mesh_runs,
+        "plain_runs": plain_runs,
+    }
+
+
+def bench_full(scale: float, root: Path, timeout: float) -> dict:
+    """The whole `mesh up --scale S` (every domain, ML on) once: wall seconds, peak memory."""
+    base = root / f"full-{scale:g}"
+    home = base / "home"
+    home.mkdir(parents=True)
+    log(f"\n== full mesh up --scale {scale:g}: MESH_HOME {home}")
+    logfile = base / "up.log"
+    run = measured([str(MESH), "up", "--scale", f"{scale:g}"], env_of(home), logfile, timeout)
+    output = logfile.read_text(errors="replace")
+    run["domains"] = bench_mesh_up.domain_seconds(output)
+    run["summary"] = next((ln for ln in output.splitlines() if "domains ok" in ln), None)
+    run["scale"] = scale
+    run["tail"] = output.splitlines()[-12:] if run["code"] else []
+    log(
+        f"  exit {run['code']} in {run['seconds']:.1f}s, peak PSS {run['peak_pss_tree'] / GIB:.2f}"
+        f" GiB (RSS sum {run['peak_rss_tree'] / GIB:.2f}, largest process "
+        f"{run['peak_rss_max'] / GIB:.2f}): {run['summary']}"
+    )
+    return run
+
+
+def model_cells(r: dict, side: str, name: str) -> str:
+    """``model / baseline`` of one contender's last run."""
+    found = r[f"{side}_runs"][-1]["models"].get(name, {})
+    model, base = found.get("model"), found.get("baseline")
+    if model is None or base is None:
+        return "n/a"
+    return f"{model:.3f} / {base:.3f}"
+
+
+def table(results: list[dict]) -> str:
+    head = (
+        f"{'scale':>5} {'mesh s':>7} {'plain s':>7} {'ratio':>6} {'mesh GiB':>8} "
+        f"{'plain GiB':>9}  churn AUC mesh | plain (vs majority)  "
+        f"recommender NDCG@10 mesh | plain (vs popularity)"
+    )
+    rows = [head, "-" * len(head)]
+    for r in results:
+        churn, rec = (
+            f"{model_cells(r, 'mesh', name)} | {model_cells(r, 'plain', name)}"
+            for name in ("churn_model", "recommender")
+        )
+        rows.append(
+            f"{r['scale']:>5g} {r['mesh_seconds']:>7.1f} {r['plain_seconds']:>7.1f} "
+            f"{r['ratio']:>5.2f}x {r['mesh_peak_pss_tree'] / GIB:>8.2f} "
+            f"{r['plain_peak_pss_tree'] / GIB:>9.2f}  {churn:<35}  {rec}"
+        )
+    return "\n".join(rows)
+
+
+def details(r: dict) -> list[str]:
+    """Where the time goes (mesh steps, plain stages) and the rows of each training table."""
+    m, p = r["mesh_runs"][-1], r["plain_runs"][-1]
+    lines = [
+        f"scale {r['scale']:g}: mesh steps (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in m["steps"].items())
+    ]
+    stages = [f"sql {p['sql']['seconds']:.1f}"]
+    for name, found in p["models"].items():
+        stages += [f"{name}.{k} {v:.1f}" for k, v in found["seconds"].items()]
+    lines.append(f"scale {r['scale']:g}: plain stages (s): " + ", ".join(stages))
+    for name, found in p["models"].items():
+        mesh_rows = (m["models"].get(name, {}).get("rows") or {}).get("train", "?")
+        mesh_rows = f"{mesh_rows:,}" if isinstance(mesh_rows, int) else mesh_rows
+        lines.append(
+            f"scale {r['scale']:g}: {name} training table {found['rows']['source']:,} rows, "
+            f"trained on {found['rows']['train']:,} (plain) / {mesh_rows} (mesh), "
+            f"{found['trials']} trials (plain), {found['rows']['scored']:,} rows scored"
+        )
+    return lines
+
+
+def verdicts(results: list[dict], full: list[dict]) -> list[str]:
+    out = []
+    for r in results:
+        if r["scale"] == 10:
+            ok_s = r["mesh_seconds"] <= TARGET_SECONDS
+            ok_r = r["ratio"] <= TARGET_RATIO
+            out.append(
+                f"target scale 10 within {TARGET_SECONDS:.0f}s: "
+                f"{'MEETS' if ok_s else 'MISSES'} ({r['mesh_seconds']:.1f}s); within "
+                f"{TARGET_RATIO}x plain: {'MEETS' if ok_r else 'MISSES'} ({r['ratio']:.2f}x)"
+            )
+    for f in full:
+        ok = f["code"] == 0 and f["peak_pss_tree"] < TARGET_RSS_GIB * GIB
+        out.append(
+            f"target full mesh up --scale {f['scale']:g} completes with peak < "
+            f"{TARGET_RSS_GIB:.0f} GiB: {'MEETS' if ok else 'MISSES'} (exit {f['code']}, "
+            f"{f['seconds']:.0f}s, PSS {f['peak_pss_tree'] / GIB:.2f} GiB)"
+        )
+    return out
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", default="1,10", help="comma-separated scales to compare")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
+    parser.add_argument("--full-scales", default="", help="scales of a whole `mesh up` run")
+    parser.add_argument("--scale100", action="store_true", help="same as --full-scales 100")
+    parser.add_argument("--timeout", type=float, default=7200, help="seconds per command")
+    parser.add_argument("--keep", action="store_true", help="keep the MESH_HOMEs and logs")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results")
+    args = parser.parse_args()
+    scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    full = [float(s) for s in args.full_scales.split(",") if s.strip()]
+    full += [100.0] * args.scale100 + [s for s in scales if s >= 100]
+    args.scales, args.full = [s for s in scales if s < 100], sorted(set(full))
+    return args
+
+
+def report(results: list[dict], full: list[dict], args) -> None:
+    if results:
+        log(
+            "\npersonalization: `mesh up -d personalization` vs the plain one-process script, "
+            f"median of {args.repeat}; GiB = peak PSS of the process tree; model / baseline"
+        )
+        log(table(results))
+        for r in results:
+            for line in details(r):
+                log(line)
+    for line in verdicts(results, full):
+        log(line)
+
+
+def main() -> int:
+    args = parse_args()
+    code_at_start = bench_mesh_up.code_state()
+    root = Path(tempfile.mkdtemp(prefix="mesh-bench-ml-"))
+    results, full, failed = [], [], None
+    try:
+        for scale in args.scales:
+            results.append(bench_scale(scale, root, args))
+        for scale in args.full:
+            full.append(bench_full(scale, root, args.timeout))
+    except (bench_mesh_up.BenchError, subprocess.SubprocessError) as exc:
+        failed = str(exc)
+    finally:
+        if args.keep:
+            log(f"\nkept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    report(results, full, args)
+    if failed:
+        log(f"error: {failed}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": "ml",
+        "command": "uv run python bench/bench_ml.py " + " ".join(sys.argv[1:]),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": bench_mesh_up.machine() | {"uptime": subprocess.getoutput("uptime")},
+        "code": code_at_start,
+        "repeat": args.repeat,
+        "results": results,
+        "full": full,
+        "verdicts": verdicts(results, full),
+        "error": failed,
+    }
+    args.output.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    log(f"results written to {args.output}")
+    return 1 if failed or any(f["code"] for f in full) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
