@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mesh_platform.orchestration.run_events import StepEvent, emit, listener, set_queue
 from mesh_platform.orchestration.run_summary import (
@@ -22,6 +23,9 @@ from mesh_platform.orchestration.run_summary import (
     root_message,
 )
 from mesh_platform.settings import MeshPaths
+
+if TYPE_CHECKING:
+    from mesh_platform.descriptors.loader import Domain
 
 # The run's events still go to the instance (and the UI) in full; only the console stays readable.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -43,6 +47,32 @@ class DomainResult:
     rejected_files: int = 0  # landed files that could not be read at all (moved aside)
     error: str | None = None
     failed_checks: list[FailedCheck] = field(default_factory=list)
+
+
+def port_reads(domain: Domain) -> set[str]:
+    """The other domains' ports (``domain/port``) a domain's products read."""
+    return {
+        inp.product
+        for product in domain.products.values()
+        for inp in product.input_ports
+        if inp.kind == "port" and inp.product and inp.domain != domain.name
+    }
+
+
+def unpublished(reads: set[str], failed: dict[str, DomainResult]) -> list[str]:
+    """The ports read from failed domains that their run did not publish.
+
+    A consumer waits only for what it reads: a producer whose model failed after its ports
+    were published does not hold back the domains that read those ports. Published ports are
+    known by their asset's name (the dbt model's): one published under another name counts as
+    unpublished, and its consumers are skipped, as for any failed producer.
+    """
+    missing = []
+    for port in sorted(reads):
+        domain, name = port.split("/")
+        if domain in failed and name not in failed[domain].ports:
+            missing.append(port)
+    return missing
 
 
 def ensure_instance(paths: MeshPaths) -> None:
@@ -203,18 +233,17 @@ def run_mesh(
         workers, mp_context=context, initializer=_mark_worker, initargs=(events,)
     ) as pool:
         pending, running = set(wanted), {}
+        reads = {d: port_reads(domains[d]) for d in wanted}
         while pending or running:
-            done = {r.domain for r in results if r.success}
-            failed = {r.domain for r in results if not r.success}
+            finished_ok = {r.domain for r in results if r.success}
+            failed = {r.domain: r for r in results if not r.success}
             for name in sorted(pending):
-                if deps[name] & failed:
+                missing = unpublished(reads[name], failed)
+                if missing:
                     pending.discard(name)
-                    finish(
-                        DomainResult(
-                            name, "-", False, 0.0, error="skipped: an upstream domain failed"
-                        )
-                    )
-                elif deps[name] <= done and len(running) < workers:
+                    why = f"skipped: {', '.join(missing)} not published (an upstream domain failed)"
+                    finish(DomainResult(name, "-", False, 0.0, error=why))
+                elif deps[name] <= finished_ok | set(failed) and len(running) < workers:
                     pending.discard(name)
                     if on_start:
                         on_start(name)
