@@ -220,3 +220,14 @@ def test_a_classifier_label_that_is_not_binary_is_refused(tmp_path):
     warehouse = DuckDBWarehouse(synthetic.build(tmp_path / "d.duckdb", "classifier", sql=query))
     with pytest.raises(ValueError, match=r"model.label: a classifier's label is 0 or 1"):
         load_training(warehouse, spec_of("classifier"), PRODUCT)
+
+
+def test_parameters_a_model_fixes_are_kept_through_tuning_and_fit(tmp_path):
+    warehouse = DuckDBWarehouse(synthetic.build(tmp_path / "d.duckdb", "regressor"))
+    spec = spec_of("regressor", params={"objective": "regression_l1", "learning_rate": 0.07})
+    data = load_training(warehouse, spec, PRODUCT)
+    result = train_and_register(data, spec, "m", tmp_path / "registry", {}, "run")
+    assert result.params["objective"] == "regression_l1"
+    assert result.params["learning_rate"] == 0.07  # fixed: the search does not override it
+    booster = registry.champion(tmp_path / "registry", "m").load_booster()
+    assert "[objective: regression_l1]" in booster.model_to_string()

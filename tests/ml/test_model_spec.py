@@ -107,3 +107,13 @@ def test_validate_names_declared_columns_the_dbt_yml_does_not_document(tmp_path)
     found = [e for e in check_mesh({"forecast": domain}) if e.field.startswith("model.")]
     assert [e.field for e in found] == ["model.label"]
     assert "units_next_28d not documented for 'units_training'" in found[0].message
+
+
+def test_a_model_cannot_set_what_the_platform_pins():
+    found = errors(
+        kind="regressor", training_table="t", entity="e", label="y", horizon_days=1,
+        gates={"mae": "< baseline"}, primary_metric="mae", params={"num_threads": 4, "seed": 1},
+    )  # fmt: skip
+    assert found == {
+        "params": "Value error, num_threads, seed: set by the platform, not by a model"
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -180,6 +180,10 @@ class Bands(_Strict):
 Columns = Annotated[list[Annotated[str, Field(pattern=NAME_PATTERN)]], BeforeValidator(_as_list)]
 
 
+# LightGBM parameters the platform pins on every fit (train.lgb_params): a model cannot set them.
+PLATFORM_PARAMS = {"seed", "deterministic", "force_row_wise", "num_threads", "verbosity"}
+
+
 class ModelSpec(_Strict):
     """A LightGBM model declared by an ML product, trained on a dbt model of its own domain."""
 
@@ -212,6 +216,11 @@ class ModelSpec(_Strict):
     bands: Bands | None = Field(default=None, description="classifier/regressor: named bands")
     max_training_rows: int = Field(
         default=2_000_000, ge=100, description="cap; a seeded sample of whole entities/groups"
+    )
+    params: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="LightGBM parameters the model fixes over its kind's defaults (tuning keeps "
+        "them), e.g. {objective: regression_l1} when the gate judges MAE",
     )
     gates: dict[str, str] = Field(min_length=1, description="metric -> expression, '>= 0.65'")
     primary_metric: str
@@ -257,6 +266,15 @@ class ModelSpec(_Strict):
         if self.bands and self.kind == "ranker":
             raise ValueError("a ranker publishes score and rank; 'bands' are for the other kinds")
         return self
+
+    @field_validator("params")
+    @classmethod
+    def _params_not_the_platforms(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # The platform pins these: reproducible fits, one thread each, one round count knob.
+        reserved = sorted(set(params) & PLATFORM_PARAMS)
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)}: set by the platform, not by a model")
+        return params
 
     @model_validator(mode="after")
     def _primary_gated(self) -> ModelSpec:

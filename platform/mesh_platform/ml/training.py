@@ -133,6 +133,7 @@ def train_and_register(
         seed=spec.seed,
         trials=spec.tuning.trials,
         timeout_s=spec.tuning.timeout_s,
+        params=spec.params,
     )
     booster = fit(spec.kind, train, data.features, tuned.best_params, spec.seed, num_threads=1)
     evaluation = evaluate(spec.kind, booster, held_out, train, cutoffs(spec))

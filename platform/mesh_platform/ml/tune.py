@@ -84,6 +84,7 @@ def tune(
     seed: int = 0,
     trials: int = 20,
     timeout_s: float | None = None,
+    params: dict[str, Any] | None = None,
 ) -> TuneResult:
     """Search LightGBM parameters with a seeded TPE sampler, bounded by trials and time.
 
@@ -102,11 +103,13 @@ def tune(
         seed: Seed of the sampler and of every fit.
         trials: Maximum number of trials.
         timeout_s: Optional wall-clock cap of the whole search in seconds.
+        params: LightGBM parameters the model fixes (``model.params``), kept in every trial.
 
     Returns:
         Best parameters merged over the kind's defaults, best value and per-trial summary.
     """
-    defaults = dict(PARAMS[kind])
+    fixed = dict(params or {})
+    defaults = {**PARAMS[kind], **fixed}
     split = validation_split(train, horizon_days)
     name, higher = metric
     if name not in _metric_names(kind, k):
@@ -117,7 +120,8 @@ def tune(
     fit_rows, valid = split
 
     def objective(trial: optuna.Trial) -> float:
-        booster = fit(kind, fit_rows, features, search_space(trial), seed, num_threads=1)
+        trial_params = {**search_space(trial), **fixed}  # what the model fixes is not searched
+        booster = fit(kind, fit_rows, features, trial_params, seed, num_threads=1)
         return metrics_of(kind, valid, predict(booster, valid.x), k)[name]
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -129,7 +133,7 @@ def tune(
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         return TuneResult(defaults, float("nan"), name, time.perf_counter() - started)
     return TuneResult(
-        best_params={**defaults, **study.best_params},
+        best_params={**defaults, **study.best_params, **fixed},
         best_value=float(study.best_value),
         metric=name,
         seconds=time.perf_counter() - started,
