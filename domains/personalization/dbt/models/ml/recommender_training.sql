@@ -20,4 +20,3 @@ from (
     {%- endif %}
     {%- endfor %}
 )
-order by as_of_date, customer_id, product_id
