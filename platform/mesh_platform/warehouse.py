@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,26 @@ class Warehouse(Protocol):
         ...
 
 
+MEMORY_LIMIT_ENV = "MESH_DUCKDB_MEMORY_LIMIT"  # the dbt profile reads the same variable
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap for the platform's own queries (DuckDB's default is 80% of RAM)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or "4GB"
+
+
+def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection under the mesh's memory cap: big sorts and joins spill to disk.
+
+    Args:
+        path: the database file; None for an in-memory database.
+        read_only: open the file read-only (other processes may read it too).
+    """
+    con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+    con.execute("SET memory_limit = ?", [memory_limit()])
+    return con
+
+
 class DuckDBWarehouse:
     """A domain's DuckDB file, opened only while no dbt process holds it."""
 
@@ -31,7 +52,7 @@ class DuckDBWarehouse:
         self.search_path = search_path
 
     def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        con = connect(self.path, read_only=read_only)
         if self.search_path is not None:
             # A view stores its query: one reading a port or landing file by a path relative to
             # MESH_HOME (dbt's profile sets the same search path) resolves it when queried.

@@ -19,7 +19,7 @@ from mesh_platform.ml.dataset import matrix
 from mesh_platform.ml.drift import DriftReport, drift_report
 from mesh_platform.ml.registry import ModelVersion
 from mesh_platform.ml.train import predict
-from mesh_platform.warehouse import DuckDBWarehouse
+from mesh_platform.warehouse import DuckDBWarehouse, connect
 
 BATCH_ROWS = 200_000
 DRIFT_SAMPLE_ROWS = 50_000
@@ -85,7 +85,7 @@ def score(
     """
     booster = version.load_booster()
     stamp = datetime.now(UTC).replace(tzinfo=None)
-    with tempfile.TemporaryDirectory(prefix="mesh-score-") as tmp, duckdb.connect() as con:
+    with tempfile.TemporaryDirectory(prefix="mesh-score-") as tmp, connect() as con:
         rows = Path(tmp) / "rows.parquet"
         _copy_rows(warehouse, spec, file, booster.feature_name(), rows)
         con.execute("SET threads = 1")  # scoring shares the machine with other steps
@@ -104,7 +104,7 @@ def score(
 
 def write_parquet(table: pa.Table, folder: Path) -> None:
     """Write the predictions as one zstd Parquet file of the folder."""
-    with duckdb.connect() as con:
+    with connect() as con:
         con.register("predictions", table)
         target = folder / "part-0.parquet"
         con.execute(f"COPY predictions TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
