@@ -106,7 +106,32 @@ def test_source_aligned_domains_have_a_landing_sensor(definitions):
         sensor = definitions[name].resolve_sensor_def(f"{name}_landing_sensor")
         assert sensor.job_name == f"{name}_ingest"
     sensors = {s.name for s in definitions["personalization"].sensors or []}
-    assert sensors == {"personalization_drift_retrain"}  # consumer-aligned: no landing zone
+    # consumer-aligned: no landing zone; it reacts to its producers' publishes instead
+    assert sensors == {"personalization_drift_retrain", "personalization_on_port_publish"}
+
+
+def test_consumers_rebuild_on_the_ports_they_read_without_retraining(definitions):
+    defs = definitions["personalization"]
+    sensor = defs.resolve_sensor_def("personalization_on_port_publish")
+    assert sensor.job_name == "personalization_rebuild"
+    selected = defs.resolve_job_def("personalization_rebuild").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["personalization", "churn_scores"]) in selected  # re-scored
+    assert dg.AssetKey(["personalization", "churn_model"]) not in selected  # trains on schedule
+    ingest = definitions["sales"].resolve_job_def("sales_ingest").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["sales", "units_forecast"]) in ingest
+    assert dg.AssetKey(["sales", "units_forecast_model"]) not in ingest
+    # A domain reading no other domain's port has nothing to react to.
+    assert "customers_on_port_publish" not in {
+        s.name for s in definitions["customers"].sensors or []
+    }
+
+
+def test_models_retrain_on_the_schedule_their_descriptor_declares(definitions):
+    schedule = definitions["personalization"].resolve_schedule_def(
+        "personalization_churn_model_retrain_schedule"
+    )
+    assert schedule.cron_schedule == "0 3 * * 1" and schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
 def test_ml_products_get_training_and_scoring_assets(definitions):

@@ -117,3 +117,11 @@ def test_a_model_cannot_set_what_the_platform_pins():
     assert found == {
         "params": "Value error, num_threads, seed: set by the platform, not by a model"
     }
+
+
+def test_a_retrain_schedule_is_a_cron_expression():
+    assert ModelSpec.model_validate(
+        {**RANKER, "group": ["member_id"], "baseline": "pop", "retrain_schedule": "0 3 * * 1"}
+    ).retrain_schedule
+    found = errors(**RANKER, group=["member_id"], baseline="pop", retrain_schedule="weekly")
+    assert "retrain_schedule" in found

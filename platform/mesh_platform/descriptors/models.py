@@ -21,6 +21,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from mesh_platform.descriptors.serving import ServingSpec
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+# Five cron fields (minute hour day month weekday) or one of cron's @ aliases; Dagster's schedule
+# parses it fully when the location loads (importing Dagster here would slow `mesh validate`).
+CRON_PATTERN = r"^(@(hourly|daily|weekly|monthly|yearly)|([0-9A-Za-z*/,-]+\s+){4}[0-9A-Za-z*/,-]+)$"
 LANDING_SOURCE = "raw"  # default dbt source of landed tables (ingestion writes schema raw)
 # An owner is a Dagster team (team:<name>) or an e-mail address, as Dagster's owners field accepts.
 OWNER_PATTERN = re.compile(r"^(team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+\.[a-z]{2,})$")
@@ -227,6 +230,12 @@ class ModelSpec(_Strict):
     tuning: Tuning = Field(default_factory=Tuning)
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
     seed: int = 42
+    retrain_schedule: str | None = Field(
+        default=None,
+        pattern=CRON_PATTERN,
+        description="cron (UTC) on which the model retrains, e.g. '0 3 * * 1'; without it, only "
+        "drift or a person retrains it. New features are scored by the champion either way",
+    )
     top_k: int = Field(default=10, ge=1, le=100, description="rankers: items kept per group")
 
     @field_validator("group")

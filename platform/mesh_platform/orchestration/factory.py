@@ -13,6 +13,7 @@ from mesh_platform.descriptors.loader import Domain, load_domain
 from mesh_platform.governance.checks import with_governance_checks
 from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing_ports
 from mesh_platform.ingest.sensors import build_landing_sensor
+from mesh_platform.orchestration.automation import on_port_publish, retrain_schedule
 from mesh_platform.settings import MeshPaths, mesh_paths
 
 _LANDING_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
@@ -38,8 +39,12 @@ def _landing_specs(domain: Domain) -> list[dg.AssetSpec]:
     return specs
 
 
-def _ingestion(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
-    """Ingestion assets, their job and the landing sensor of a source-aligned domain."""
+def _ingestion(domain: Domain, paths: MeshPaths, training: dg.AssetSelection) -> tuple:
+    """Ingestion assets, their job and the landing sensor of a source-aligned domain.
+
+    The job rebuilds everything downstream of the landed files but the models' training, which
+    runs on its own schedule: new data are scored by the champion.
+    """
     ports = landing_ports(domain)
     if not ports:
         return [], [], []
@@ -48,25 +53,25 @@ def _ingestion(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
     }
     job = dg.define_asset_job(
         f"{domain.name}_ingest",
-        selection=dg.AssetSelection.assets(*assets.values()).downstream(),
+        selection=dg.AssetSelection.assets(*assets.values()).downstream() - training,
         description="Ingest landed files and rebuild everything downstream in the domain.",
     )
     op_names = {entity: asset.op.name for entity, asset in assets.items()}
     return list(assets.values()), [job], [build_landing_sensor(domain, paths, job, op_names)]
 
 
-def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
-    """Training and scoring assets of the domain's ML products, their retrain job and sensor."""
+def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list, list]:
+    """Training and scoring assets of the domain's ML products, their jobs, sensor and schedules."""
     products = [p for p in domain.products.values() if p.model is not None]
     # MESH_ML=off leaves models out (a laptop without time for training; the SQL benchmark).
     if not products or os.environ.get("MESH_ML", "on").lower() in ("off", "0", "false"):
-        return [], [], []
+        return [], [], [], []
     # Imported only here: LightGBM, optuna, scikit-learn and matplotlib cost every code location
     # without models seconds of start-up for nothing.
     from mesh_platform.ml.assets import build_score_asset, build_train_asset
     from mesh_platform.ml.sensors import build_drift_sensor
 
-    assets, scored = [], {}
+    assets, scored, schedules = [], {}, []
     for product in products:
         train, score = (
             build_train_asset(domain, paths, product),
@@ -74,9 +79,18 @@ def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list]:
         )
         assets += [train, score]
         scored[product.name] = score.key
+        cron = product.model.retrain_schedule if product.model else None
+        if cron:
+            schedules.append(retrain_schedule(domain.name, product.name, cron, [train, score]))
     job = dg.define_asset_job(f"{domain.name}_retrain", selection=dg.AssetSelection.assets(*assets),
                               description="Train, gate and score the domain's models.")  # fmt: skip
-    return assets, [job], [build_drift_sensor(domain.name, scored, job)]
+    return assets, [job], [build_drift_sensor(domain.name, scored, job)], schedules
+
+
+def _training_keys(domain: Domain) -> dg.AssetSelection:
+    """The domain's training assets ([domain, model product]): left out of data-driven runs."""
+    keys = [dg.AssetKey([domain.name, p.name]) for p in domain.products.values() if p.model]
+    return dg.AssetSelection.assets(*keys)
 
 
 def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
@@ -94,17 +108,16 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
     domain = load_domain(path if path.is_dir() else path.parent)
     paths = mesh_paths()
     project = domain_dbt_project(domain, paths)
-    ingest_assets, jobs, sensors = _ingestion(domain, paths)
-    ml_assets, ml_jobs, ml_sensors = _ml(domain, paths)
+    training = _training_keys(domain)
+    dbt = build_dbt_assets(domain, paths, project)
+    ingest_assets, jobs, sensors = _ingestion(domain, paths, training)
+    ml_assets, ml_jobs, ml_sensors, schedules = _ml(domain, paths)
+    rebuild_jobs, rebuild_sensors = on_port_publish(domain.name, dbt, training)
     defs = dg.Definitions(
-        assets=[
-            build_dbt_assets(domain, paths, project),
-            *ingest_assets,
-            *ml_assets,
-            *_landing_specs(domain),
-        ],  # fmt: skip
-        jobs=[*jobs, *ml_jobs],
-        sensors=[*sensors, *ml_sensors],
+        assets=[dbt, *ingest_assets, *ml_assets, *_landing_specs(domain)],
+        jobs=[*jobs, *ml_jobs, *rebuild_jobs],
+        sensors=[*sensors, *ml_sensors, *rebuild_sensors],
+        schedules=schedules,
         executor=dg.in_process_executor,
     )
     return with_governance_checks(defs, domain, paths)  # findings of each product, in the UI

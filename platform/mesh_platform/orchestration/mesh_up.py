@@ -146,20 +146,18 @@ def materialize_domain(domain_dir: Path, log_dir: Path | None = None) -> DomainR
 def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
     import dagster as dg
 
-    from mesh_platform.orchestration.factory import build_domain_definitions
+    from mesh_platform.orchestration.location_runs import execute_location_job
 
     started = time.perf_counter()
     domain = domain_dir.name
-    emit(StepEvent(domain, "definitions", "started"))
-    defs = build_domain_definitions(domain_dir)
-    job = defs.resolve_implicit_global_asset_job_def()
-    emit(StepEvent(domain, "definitions", "ok", round(time.perf_counter() - started, 1)))
     run_id = str(uuid.uuid4())  # known ahead, so the listener hears this run's steps only
     with dg.DagsterInstance.get() as instance:
         instance.add_event_listener(run_id, listener(domain))
-        result = job.execute_in_process(
-            run_config=_QUIET, instance=instance, raise_on_error=False,
-            tags={"mesh/trigger": trigger}, run_id=run_id,
+        emit(StepEvent(domain, "definitions", "started"))
+        # The run is recorded with the domain's code location: the UI can re-execute it.
+        result = execute_location_job(
+            instance, domain, str(domain_dir.parent.parent), run_id, _QUIET,
+            tags={"mesh/trigger": trigger, "mesh/domain": domain},
         )  # fmt: skip
         return _summarise(domain, result, time.perf_counter() - started)
 

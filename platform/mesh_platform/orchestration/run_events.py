@@ -39,10 +39,14 @@ def _step_name(domain: str, step_key: str) -> str:
 
 def listener(domain: str) -> Callable:
     """A Dagster instance event listener turning the run's step events into StepEvents."""
-    started: dict[str, float] = {}
+    started: dict[str, float] = {"definitions": time.perf_counter()}
 
     def on_event(entry) -> None:
         event = entry.dagster_event
+        if event is not None and event.event_type_value == "PIPELINE_START":
+            # The run starts once the location's definitions are loaded and the plan is made.
+            seconds = round(time.perf_counter() - started["definitions"], 1)
+            emit(StepEvent(domain, "definitions", "ok", seconds))
         if event is None or event.step_key is None:
             return
         name = _step_name(domain, event.step_key)
