@@ -34,8 +34,9 @@ def build_landing_sensor(domain: Domain, paths: MeshPaths, job, op_names: dict[s
 
     """
 
+    # 10 s: a tick only stats the landing files (size, mtime); the real-time loop waits on it.
     @dg.sensor(
-        name=f"{domain.name}_landing_sensor", job=job, minimum_interval_seconds=30,
+        name=f"{domain.name}_landing_sensor", job=job, minimum_interval_seconds=10,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Ingests files newly delivered to landing/{domain.name}/ (micro-batches).",
     )  # fmt: skip
