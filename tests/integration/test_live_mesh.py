@@ -1,0 +1,112 @@
+"""The mesh runs itself: with `mesh ui` and `mesh serve` up and nothing typed, data flow through.
+
+One freshly built mesh (its own MESH_HOME), then, in order: nothing runs at start-up; a run of
+`mesh up` is re-executed from the UI; a sales delivery lands and events are posted to the API;
+every consumer rebuilds and the server answers from the new predictions; a delivery the port
+contract refuses moves nothing downstream; no run failed but the refused one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.live import LiveMesh, latest_publish, runs_since
+from tests.support import graphql, run_mesh, wait_for
+
+pytestmark = pytest.mark.slow  # tests/integration/ runs in the "heavy" group (conftest)
+
+WAITING = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED"}
+FEATURES = ["personalization", "customer_features"]
+SCORES = ["personalization", "recommendations"]
+REEXECUTE = """mutation { launchPipelineReexecution(
+  reexecutionParams: {parentRunId: "RUN_ID", strategy: ALL_STEPS}) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """A demo mesh built for this module alone: the test's runs change its ports."""
+    home = tmp_path_factory.mktemp("live") / "mesh"
+    proc = run_mesh(home, "up", "--scale", "0.1", timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return home
+
+
+def _land_sales_order(home: Path) -> None:
+    """A new order with one line, for a customer and product of the built mesh, ordered now."""
+    sales = home / "landing" / "sales"
+    line = pq.read_table(sorted(sales.glob("order_lines_*.parquet"))[-1]).slice(0, 1)
+    order = pq.read_table(sorted(sales.glob("orders_*.parquet"))[-1])
+    order = order.filter(pa.compute.equal(order["order_id"], line["order_id"][0]))
+    new_id = pa.array([987_654_321], pa.int64())
+    stamp = pa.array([int(time.time() * 1e6)], pa.timestamp("us"))
+    order = order.set_column(0, "order_id", new_id)
+    order = order.set_column(order.schema.get_field_index("ordered_at"), "ordered_at", stamp)
+    pq.write_table(line.set_column(0, "order_id", new_id), sales / "order_lines_live.parquet")
+    pq.write_table(order, sales / "orders_live.parquet")
+
+
+def _refused_customer(home: Path) -> None:
+    """A customer the source contract accepts and the port contract refuses (born 2021)."""
+    crm = home / "landing" / "customers" / "crm_customers.csv"
+    header = crm.read_text().splitlines()[0]
+    row = "999999,Tim,Young,tim.young.999999@example.com,2021-05-05,Rome,IT,2026-01-02,true"
+    (crm.parent / "crm_customers_late.csv").write_text(f"{header}\n{row}\n")
+
+
+def _settled(home: Path, since: float) -> bool:
+    return not any(r.status.value in WAITING for r in runs_since(home, since))
+
+
+def test_the_mesh_runs_itself(home):
+    with LiveMesh(home) as live:
+        started = time.time()
+        time.sleep(25)  # two landing-sensor and five port-sensor ticks: nothing has changed
+        assert runs_since(home, started - live.ui_started_s) == [], "work launched at start-up"
+        before = {k: latest_publish(home, k) for k in (["sales", "order_lines"], FEATURES)}
+
+        # An ordinary run: `mesh up`'s run of customers is re-executed from the UI.
+        with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+            parent = instance.get_runs(dg.RunsFilter(tags={"mesh/domain": "customers"}))[-1]
+        query = REEXECUTE.replace("RUN_ID", parent.run_id)
+        answer = graphql(live.ui_port, query)["launchPipelineReexecution"]
+        assert answer["__typename"] == "LaunchRunSuccess", answer
+
+        _land_sales_order(home)
+        assert live.post_events(7, [12, 13]) == 202
+        assert wait_for(lambda: _settled(home, started) and runs_since(home, started),
+                        timeout=600, step=2)  # fmt: skip
+        time.sleep(12)  # a port sensor tick after the last publish: nothing more to run
+        assert wait_for(lambda: _settled(home, started), timeout=600, step=2)
+        runs = runs_since(home, started)
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [
+            (r.job_name, r.status) for r in runs
+        ]
+        jobs = {r.job_name for r in runs}
+        assert {"sales_ingest", "web_ingest", "__ASSET_JOB", "personalization_rebuild"} <= jobs
+        assert "personalization_retrain" not in jobs  # new data are scored, not trained on
+        for key, old in before.items():
+            new = latest_publish(home, key)
+            assert new and old and new.storage_id > old.storage_id, f"{key} not republished"
+        scores = latest_publish(home, SCORES)
+        assert scores and wait_for(lambda: live.served_snapshot() == scores.snapshot_id, 30, 0.5)
+
+        # A delivery the port contract refuses: the customers run fails, nothing downstream moves.
+        refused_at, features = time.time(), latest_publish(home, FEATURES)
+        _refused_customer(home)
+        assert wait_for(lambda: any(r.job_name == "customers_ingest"
+                                    for r in runs_since(home, refused_at)), 120, 1)  # fmt: skip
+        assert wait_for(lambda: _settled(home, refused_at), timeout=300, step=2)
+        time.sleep(12)  # a port sensor tick after the refusal
+        after = runs_since(home, refused_at)
+        assert [(r.job_name, r.status) for r in after] == [
+            ("customers_ingest", dg.DagsterRunStatus.FAILURE)
+        ]
+        assert latest_publish(home, FEATURES) == features
+        assert time.time() - started > 120  # the first two minutes held no unexpected failure
