@@ -56,6 +56,7 @@ class _Event:
         self.is_step_start = kind == "start"
         self.is_step_success = kind == "success"
         self.is_step_failure = kind == "failure"
+        self.event_type_value = "PIPELINE_START" if kind == "run_start" else "STEP_EVENT"
 
 
 class _Entry:
@@ -73,11 +74,12 @@ def test_worker_listener_turns_step_events_into_progress():
     set_queue(queue)
     try:
         on_event = listener("sales")
-        for key, kind in [("sales_dbt_build", "start"), ("sales_dbt_build", None),
+        for key, kind in [(None, "run_start"), ("sales_dbt_build", "start"), ("sales_dbt_build", None),
                           ("sales_dbt_build", "failure"), ("ingest_x", "success")]:  # fmt: skip
             on_event(_Entry(key, kind))
     finally:
         set_queue(None)
     assert [(e.domain, e.step, e.status) for e in queue] == [
+        ("sales", "definitions", "ok"),  # the run starts once the location's code is loaded
         ("sales", "dbt_build", "started"), ("sales", "dbt_build", "failed"),
         ("sales", "ingest_x", "ok")]  # fmt: skip
