@@ -12,9 +12,12 @@ from typing import Any
 
 import dagster as dg
 
-from tests.support import free_port, start_mesh, stop, wait_for, wait_for_locations
+from tests.support import free_port, graphql, start_mesh, stop, wait_for, wait_for_locations
 
 SERVED = "personalization/recommender"  # the demo's served product (its `serving:` block)
+REEXECUTE = """mutation { launchPipelineReexecution(
+  reexecutionParams: {parentRunId: "RUN_ID", strategy: ALL_STEPS}) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 
 
 def tree_rss_mib(pid: int) -> float:
@@ -87,6 +90,13 @@ def run_times(home: Path, run_id: str) -> tuple[float | None, float | None]:
         return record.start_time, record.end_time
 
 
+def domain_run(home: Path, domain: str, trigger: str = "mesh up") -> dg.RunRecord:
+    """The newest run of a domain with a given trigger (default: its `mesh up` run)."""
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        tags = {"mesh/domain": domain, "mesh/trigger": trigger}
+        return instance.get_run_records(dg.RunsFilter(tags=tags), limit=1)[0]
+
+
 def _utc(epoch: float):
     from datetime import UTC, datetime
 
@@ -139,6 +149,13 @@ class LiveMesh:
                   for p in products for kind in ("view", "add_to_cart")]  # fmt: skip
         url = f"http://127.0.0.1:{self.serve_port}/v1/events"
         return http_json(url, {"events": events})[0]
+
+    def reexecute(self, run_id: str) -> str:
+        """Re-execute a run through the webserver, as the UI's button does; the new run's id."""
+        query = REEXECUTE.replace("RUN_ID", run_id)
+        answer = graphql(self.ui_port, query)["launchPipelineReexecution"]
+        assert answer["__typename"] == "LaunchRunSuccess", answer
+        return answer["run"]["runId"]
 
     def ui_rss_mib(self) -> float:
         """RSS of `mesh ui`'s whole process tree (webserver, daemon, code servers, runs)."""

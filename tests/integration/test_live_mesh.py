@@ -17,17 +17,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.live import LiveMesh, latest_publish, runs_since
-from tests.support import graphql, run_mesh, wait_for
+from tests.live import LiveMesh, domain_run, latest_publish, runs_since
+from tests.support import run_mesh, wait_for
 
 pytestmark = pytest.mark.slow  # tests/integration/ runs in the "heavy" group (conftest)
 
 WAITING = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED"}
 FEATURES = ["personalization", "customer_features"]
 SCORES = ["personalization", "recommendations"]
-REEXECUTE = """mutation { launchPipelineReexecution(
-  reexecutionParams: {parentRunId: "RUN_ID", strategy: ALL_STEPS}) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +68,7 @@ def test_the_mesh_runs_itself(home):
         before = {tuple(k): latest_publish(home, k) for k in (["sales", "order_lines"], FEATURES)}
 
         # An ordinary run: `mesh up`'s run of customers is re-executed from the UI.
-        with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-            parent = instance.get_runs(dg.RunsFilter(tags={"mesh/domain": "customers"}))[-1]
-        query = REEXECUTE.replace("RUN_ID", parent.run_id)
-        answer = graphql(live.ui_port, query)["launchPipelineReexecution"]
-        assert answer["__typename"] == "LaunchRunSuccess", answer
+        live.reexecute(domain_run(home, "customers").dagster_run.run_id)
 
         _land_sales_order(home)
         assert live.post_events(7, [12, 13]) == 202
