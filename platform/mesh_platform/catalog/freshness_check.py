@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from mesh_platform.catalog.freshness import NEVER, Verdict, port_verdict
+from mesh_platform.catalog.freshness import Verdict, port_verdict
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.contracts.odcs import Contract
 from mesh_platform.descriptors.errors import SpecErrors
@@ -148,9 +148,9 @@ def sensor_tick(
         if snap is None:
             continue
         ev = evaluate(target, paths, now)
-        state = f"{ev.metadata['mesh/freshness'].value}@{snap.snapshot_id}"
+        state = f"{'fresh' if ev.passed else 'stale'}@{snap.snapshot_id}"
         name = target.key.to_user_string()
-        if cursor.get(name) != state and ev.metadata["mesh/freshness"].value != NEVER:
+        if cursor.get(name) != state:
             events.append(ev)
             cursor[name] = state
     return events, cursor
