@@ -5,10 +5,10 @@ is at most that old; without one, that the current snapshot was published at mos
 Catalog, Dagster check, governance and publish metadata all call ``port_verdict``/``judge``.
 
 A DATE element's newest value counts from the *start* of that day (midnight UTC), the value
-DuckDB and other ODCS checkers give the date as a timestamp. It is the strict reading: it never
-calls data fresh that a tool reading the column would call stale, and a day's rows are not known
-complete before the day ends anyway. So a DATE element needs an SLA of at least 24 h to be
-satisfiable all day. TIMESTAMP values without a zone are read as UTC.
+DuckDB gives a DATE cast to TIMESTAMP. It is the strict reading, the earliest any reading calls
+the port stale, so the verdict never flatters the data; and a day's rows are not known complete
+before the day ends. So a DATE element needs an SLA of at least 24 h to be satisfiable all day
+(the contract lint says so). TIMESTAMP values without a zone are read as UTC.
 """
 
 from __future__ import annotations
