@@ -425,7 +425,13 @@ def test_end_date_same_seed_and_day_same_bytes_another_day_other_data(landing, t
     assert _hashes(tmp_path / "a") != _hashes(landing[0])
 
 
-def test_end_date_defaults_to_today_utc(tmp_path):
+def test_end_date_defaults_to_today_utc(tmp_path, monkeypatch):
+    monkeypatch.delenv("MESH_DEMO_END_DATE", raising=False)  # the suite's reference day
     before = datetime.now(UTC).date()
     summary = generate(tmp_path, scale=SCALE, seed=42)
     assert summary.end_date in {str(before), str(datetime.now(UTC).date())}
+
+
+def test_mesh_demo_end_date_sets_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESH_DEMO_END_DATE", "2026-11-15")
+    assert generate(tmp_path, scale=SCALE, seed=42).end_date == "2026-11-15"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -38,12 +39,20 @@ def use_window(end: date) -> None:
     START_EPOCH_SECONDS = int(WINDOW_START.astype("datetime64[s]").astype(np.int64))
 
 
-def today() -> date:
-    """Today in UTC: the default end date."""
-    return datetime.now(UTC).date()
+END_DATE_ENV = "MESH_DEMO_END_DATE"  # YYYY-MM-DD: a default end date other than today
 
 
-use_window(today())
+def default_end() -> date:
+    """The default end date: ``$MESH_DEMO_END_DATE`` when set, else today in UTC.
+
+    The test suite sets it so its builds, and the model gates they judge, are the same whatever
+    day it runs; everyone else gets data ending today.
+    """
+    pinned = os.environ.get(END_DATE_ENV)
+    return date.fromisoformat(pinned) if pinned else datetime.now(UTC).date()
+
+
+use_window(default_end())
 
 
 @dataclass(frozen=True)

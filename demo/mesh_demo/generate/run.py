@@ -73,14 +73,14 @@ def generate(
         scale: Size multiplier; 1.0 gives roughly 100,000 order lines.
         seed: Seed of all randomness.
         progress: Optional callback ``(step_name, done, total)``.
-        end_date: The last day with data (default: today, UTC).
+        end_date: The last day with data (default: today, UTC, or ``$MESH_DEMO_END_DATE``).
 
     Returns:
         Rows per file and per entity, and the elapsed time.
 
     """
     started = time.perf_counter()
-    cfg.use_window(end_date or cfg.today())
+    cfg.use_window(end_date or cfg.default_end())
     streams = np.random.SeedSequence(seed).spawn(_N_STATIC_STREAMS + len(cfg.MONTHS))
     rngs = [np.random.default_rng(s) for s in streams]
     total = 2 + len(cfg.MONTHS)
