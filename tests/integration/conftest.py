@@ -42,7 +42,7 @@ def ui_port(built_mesh, built_home) -> Iterator[int]:
     proc = start_mesh(
         built_home, "ui", "--port", str(port),
         # The freshness daemon judges every 30 s by default: sooner, so tests need not wait.
-        env={"FRESHNESS_DAEMON_INTERVAL_SECONDS": "5"},
+        env={"FRESHNESS_DAEMON_INTERVAL_SECONDS": "5", "MESH_FRESHNESS_SENSOR_SECONDS": "5"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:

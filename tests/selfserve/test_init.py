@@ -131,6 +131,32 @@ def test_only_a_mesh_with_a_generator_gets_data_in_mesh_up(
         assert landed == [] and "is empty: sources have delivered nothing" in output
 
 
+def dated_generator(landing: Path, scale: float, seed: int, progress=None, end_date=None):
+    """A generator that takes an end date: writes it down."""
+    (landing / "shop").mkdir(parents=True, exist_ok=True)
+    (landing / "shop" / "end.txt").write_text(str(end_date))
+    return type("Summary", (), {"rows": {}, "seconds": 0.0, "end_date": str(end_date)})()
+
+
+@pytest.mark.parametrize(
+    ("generator", "args", "written"),
+    [(f"{__name__}:dated_generator", ["--end-date", "2026-11-15"], "2026-11-15"),
+     (f"{__name__}:dated_generator", [], "None"),  # not given: the generator's default
+     (GENERATOR, [], None)],  # a generator without end_date is called as before
+)  # fmt: skip
+def test_generate_passes_the_end_date_only_when_given(
+    generator, args, written, outside, mesh_home, monkeypatch
+):
+    monkeypatch.chdir(_mesh_with_domain(outside / "m", generator))
+    monkeypatch.setenv("MESH_HOME", str(mesh_home))
+    result = CliRunner().invoke(app, ["generate", *args])
+    assert result.exit_code == 0, result.output
+    end = mesh_home / "landing" / "shop" / "end.txt"
+    assert (end.read_text() if end.exists() else None) == written
+    if args:
+        assert "ending 2026-11-15" in " ".join(result.output.split())
+
+
 def test_generate_needs_a_declared_generator(outside, mesh_home):
     root = _mesh_with_domain(outside / "m", None)
     proc = cli(root, "generate", MESH_HOME=str(mesh_home))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,9 +24,14 @@ def mesh(demo_copy) -> MeshPaths:
     return demo_copy.paths
 
 
-def publish(paths: MeshPaths, domain: str, port: str, rows: int = 3) -> ports.Snapshot:
+def publish(
+    paths: MeshPaths, domain: str, port: str, rows: int = 3, **columns: object
+) -> ports.Snapshot:
+    """Publish ``rows`` ids plus constant columns (an SLA element's value, say)."""
+
     def write(folder: Path) -> None:
-        pq.write_table(pa.table({"id": list(range(rows))}), folder / "part-0.parquet")
+        data = {"id": list(range(rows))} | {k: [v] * rows for k, v in columns.items()}
+        pq.write_table(pa.table(data), folder / "part-0.parquet")
 
     return ports.publish(paths.lake, ports.PortRef(domain, port, 1), write, run_id="run-1")
 
@@ -39,7 +44,8 @@ def declared_ports(paths: MeshPaths) -> set[tuple[str, str]]:
 
 
 def test_every_declared_port_is_listed_with_owner_contract_and_status(mesh):
-    snap = publish(mesh, "sales", "order_lines", rows=7)
+    now = datetime.now(UTC)
+    snap = publish(mesh, "sales", "order_lines", rows=7, ordered_at=now.replace(tzinfo=None))
     entries, errors = catalog(mesh)
     assert errors == []
     assert {(e.domain, e.port) for e in entries} == declared_ports(mesh)
@@ -56,13 +62,24 @@ def test_every_declared_port_is_listed_with_owner_contract_and_status(mesh):
 
 
 def test_a_snapshot_older_than_the_contract_sla_is_stale(mesh):
-    snap = publish(mesh, "web", "product_interactions")
+    """products' SLA has no element: the time since the last publish is judged."""
+    snap = publish(mesh, "catalog", "products")
     published = datetime.fromisoformat(snap.published_at)
-    entry = {e.port: e for e in catalog(mesh, now=published)[0]}["product_interactions"]
-    assert entry.freshness_hours == 6  # the contract's SLA, not the product's 24 h default
-    for age, status in ((5.9, FRESH), (6.1, STALE)):
-        found = catalog(mesh, domain="web", now=published + timedelta(hours=age))[0]
-        assert found[0].freshness == status
+    for age, status in ((23.9, FRESH), (24.1, STALE)):
+        found = catalog(mesh, domain="catalog", now=published + timedelta(hours=age))[0]
+        entry = {e.port: e for e in found}["products"]
+        assert (entry.freshness, entry.freshness_basis) == (status, "last publish")
+
+
+def test_a_date_element_counts_from_the_start_of_its_day(mesh):
+    """product_interactions promises 24 h on event_date: fresh until the next midnight."""
+    publish(mesh, "web", "product_interactions", event_date=date(2026, 3, 1))
+    midnight = datetime(2026, 3, 1, tzinfo=UTC)
+    for age, status in ((23.9, FRESH), (24.1, STALE)):
+        [entry] = catalog(mesh, domain="web", now=midnight + timedelta(hours=age))[0]
+        assert entry.freshness_hours == 24
+        assert (entry.freshness, entry.freshness_basis) == (status, "element event_date")
+        assert entry.freshness_newest == "2026-03-01T00:00:00+00:00"
 
 
 def test_contract_sla_wins_over_the_product_slo(mesh):
@@ -103,13 +120,13 @@ def cli(mesh, monkeypatch):
 
 
 def test_cli_json_and_table(mesh, cli):
-    publish(mesh, "sales", "order_lines")
+    publish(mesh, "sales", "order_lines", ordered_at=datetime.now(UTC).replace(tzinfo=None))
     listed = cli("--format", "json")
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.output)
     assert {(r["domain"], r["port"]) for r in rows} == declared_ports(mesh)
     assert {"owners", "description", "location", "contract_version", "freshness",
-            "last_update"} <= set(rows[0])  # fmt: skip
+            "freshness_basis", "freshness_newest", "last_update"} <= set(rows[0])  # fmt: skip
     found = cli("search", "line_revenue", "--domain", "sales", "--format", "json")
     assert [r["port"] for r in json.loads(found.output)] == ["order_lines"]
     table = cli("--domain", "sales")

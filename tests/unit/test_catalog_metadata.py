@@ -63,12 +63,25 @@ def test_port_attributes_carry_tags_contract_freshness_and_code(domains, monkeyp
     assert attrs.metadata["mesh/contract_version"].value == found.version
     assert attrs.metadata["mesh/contract"].value == str(found.path.resolve())
     assert "mesh/contract_url" not in attrs.metadata
-    assert isinstance(attrs.freshness_policy, TimeWindowFreshnessPolicy)
-    assert attrs.freshness_policy.fail_window.to_timedelta() == timedelta(hours=6)  # the SLA
+    # An SLA on an element (event_date): the platform's freshness check judges it, not a policy
+    # that knows only materialisation times.
+    assert attrs.freshness_policy is None
+    assert attrs.metadata["mesh/freshness_hours"].value == 24
+    assert attrs.metadata["mesh/freshness_basis"].value == "element event_date"
     refs = {r.label: r.file_path for r in attrs.metadata["dagster/code_references"].code_references}
     assert refs["data contract (ODCS)"] == str(found.path.resolve())
     assert refs["product descriptor"].endswith("domains/web/products/product_interactions.yaml")
     assert {"parquet", "pandera"} <= attrs.kinds
+
+
+def test_a_port_judged_by_its_last_publish_gets_the_time_window_policy(domains):
+    catalog = domains["catalog"]
+    product = catalog.products["products"]
+    found = contract("catalog", "products")
+    attrs = port_attributes(catalog, product, product.output_ports[0], found)
+    assert isinstance(attrs.freshness_policy, TimeWindowFreshnessPolicy)
+    assert attrs.freshness_policy.fail_window.to_timedelta() == timedelta(hours=24)  # the SLA
+    assert attrs.metadata["mesh/freshness_basis"].value == "last publish"
 
 
 def test_contract_links_to_the_hosted_file_when_the_repo_url_is_set(domains, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,9 @@ import pytest
 from mesh_demo.generate import GenerationSummary, generate
 
 SCALE = 0.1
+# The reference window of the tests below: data end on a fixed day (the default is today, UTC),
+# so their literal dates hold whenever they run; test_end_date_* cover other end dates.
+END = date(2026, 10, 31)
 MONTHS = [f"2024-{m:02d}" for m in (11, 12)] + [f"2025-{m:02d}" for m in range(1, 13)]
 MONTHS += [f"2026-{m:02d}" for m in range(1, 11)]
 
@@ -94,7 +98,9 @@ def _hashes(root: Path) -> dict[str, str]:
 def landing(tmp_path_factory) -> tuple[Path, GenerationSummary]:
     root = tmp_path_factory.mktemp("landing")
     calls: list[tuple[str, int, int]] = []
-    summary = generate(root, scale=SCALE, seed=42, progress=lambda *a: calls.append(a))
+    summary = generate(
+        root, scale=SCALE, seed=42, progress=lambda *a: calls.append(a), end_date=END
+    )
     assert calls[-1][1] == calls[-1][2] == len(calls)
     return root, summary
 
@@ -125,11 +131,11 @@ def _one(con, sql: str):
 def test_same_seed_is_byte_identical_and_overwrites(landing, tmp_path):
     root, _ = landing
     again = tmp_path / "again"
-    generate(again, scale=SCALE, seed=42)
+    generate(again, scale=SCALE, seed=42, end_date=END)
     assert _hashes(again) == _hashes(root)
     # A second run into a populated directory overwrites its own files identically.
     (again / "unrelated.txt").write_text("keep me")
-    generate(again, scale=SCALE, seed=42)
+    generate(again, scale=SCALE, seed=42, end_date=END)
     hashes = _hashes(again)
     assert hashes.pop("unrelated.txt")
     assert hashes == _hashes(root)
@@ -145,7 +151,7 @@ def test_different_seed_gives_different_data(landing, tmp_path):
 
 
 def generate_dir(path: Path, seed: int) -> Path:
-    generate(path, scale=SCALE, seed=seed)
+    generate(path, scale=SCALE, seed=seed, end_date=END)
     return path
 
 
@@ -323,7 +329,7 @@ def test_events(landing, con):
 
 def test_order_lines_scale_with_scale(landing, tmp_path):
     _, small = landing
-    big = generate(tmp_path / "big", scale=2 * SCALE, seed=42)
+    big = generate(tmp_path / "big", scale=2 * SCALE, seed=42, end_date=END)
     ratio = big.rows["order_lines"] / small.rows["order_lines"]
     assert 1.5 < ratio < 2.5
 
@@ -382,3 +388,50 @@ def test_signal_frequent_customers_churn_less(con):
 def test_rejects_non_positive_scale(tmp_path):
     with pytest.raises(ValueError):
         generate(tmp_path, scale=0)
+
+
+def test_end_date_ends_the_data_on_that_day(tmp_path):
+    """A window cut mid-month: 24 calendar months, the last up to the end date."""
+    end = date(2026, 11, 15)
+    summary = generate(tmp_path / "a", scale=SCALE, seed=42, end_date=end)
+    assert summary.end_date == "2026-11-15"
+    months = sorted({f.rsplit("_", 1)[1][:7] for f in summary.files if f.startswith("sales/")})
+    assert (months[0], months[-1], len(months)) == ("2024-12", "2026-11", 24)
+    root = (tmp_path / "a").as_posix()
+    con = duckdb.connect()
+    first, last = _one(con, f"SELECT min(ordered_at)::DATE, max(ordered_at)::DATE "
+                            f"FROM '{root}/sales/orders_*.parquet'")  # fmt: skip
+    assert (str(first)[:7], last) == ("2024-12", end)
+    newest_event = _one(
+        con,
+        f"SELECT max(occurred_at) FROM read_json('{root}/web/events_*.jsonl',"
+        f" format = 'newline_delimited', columns = {EVENT_COLUMNS})",
+    )[0]
+    assert newest_event.startswith("2026-11-15")
+    late = _one(con, f"SELECT count(*) FROM '{root}/catalog/promotions.parquet' "
+                     f"WHERE ends_on > DATE '{end}' OR starts_on > ends_on")[0]  # fmt: skip
+    assert late == 0
+    signup = _one(
+        con, f"SELECT max(signup_date) FROM read_csv('{root}/customers/crm_customers.csv')"
+    )
+    assert signup[0] <= end
+
+
+def test_end_date_same_seed_and_day_same_bytes_another_day_other_data(landing, tmp_path):
+    end = date(2026, 11, 15)
+    generate(tmp_path / "a", scale=SCALE, seed=42, end_date=end)
+    generate(tmp_path / "b", scale=SCALE, seed=42, end_date=end)
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    assert _hashes(tmp_path / "a") != _hashes(landing[0])
+
+
+def test_end_date_defaults_to_today_utc(tmp_path, monkeypatch):
+    monkeypatch.delenv("MESH_DEMO_END_DATE", raising=False)  # the suite's reference day
+    before = datetime.now(UTC).date()
+    summary = generate(tmp_path, scale=SCALE, seed=42)
+    assert summary.end_date in {str(before), str(datetime.now(UTC).date())}
+
+
+def test_mesh_demo_end_date_sets_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESH_DEMO_END_DATE", "2026-11-15")
+    assert generate(tmp_path, scale=SCALE, seed=42).end_date == "2026-11-15"

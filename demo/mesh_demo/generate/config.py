@@ -1,19 +1,58 @@
-"""Fixed calendar, category and behaviour constants of the simulated web shop."""
+"""Calendar window, category and behaviour constants of the simulated web shop."""
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import numpy as np
 
-# The window is fixed (not relative to today) so a seed always yields the same files.
-WINDOW_START = np.datetime64("2024-11-01", "D")
-MONTHS = np.arange("2024-11", "2026-11", dtype="datetime64[M]")
-MONTH_START_DAYS = (MONTHS.astype("datetime64[D]") - WINDOW_START).astype(np.int64)
-N_DAYS = int(((MONTHS[-1] + 1).astype("datetime64[D]") - WINDOW_START).astype(np.int64))
-START_EPOCH_SECONDS = int(WINDOW_START.astype("datetime64[s]").astype(np.int64))
+WINDOW_MONTHS = 24
 SECONDS_PER_DAY = 86_400
+# The window: WINDOW_MONTHS calendar months, the last one cut at the end date (inclusive). A seed
+# and an end date always yield the same files; ``use_window`` sets these before a generation
+# (end date 2026-10-31 gives the window the generator had when it was fixed, Nov 2024-Oct 2026).
+WINDOW_START: np.datetime64
+END_DATE: np.datetime64
+MONTHS: np.ndarray
+MONTH_START_DAYS: np.ndarray
+N_DAYS: int
+START_EPOCH_SECONDS: int
+
+
+def use_window(end: date) -> None:
+    """Make the simulated window end on ``end``: the months before it and its own, up to it.
+
+    Args:
+        end: the last day with data (whole day; its events may lie later than the moment of
+            generating when that is the same day).
+    """
+    global WINDOW_START, END_DATE, MONTHS, MONTH_START_DAYS, N_DAYS, START_EPOCH_SECONDS
+    END_DATE = np.datetime64(end.isoformat(), "D")
+    last = END_DATE.astype("datetime64[M]")
+    MONTHS = np.arange(last - (WINDOW_MONTHS - 1), last + 1, dtype="datetime64[M]")
+    WINDOW_START = MONTHS[0].astype("datetime64[D]")
+    MONTH_START_DAYS = (MONTHS.astype("datetime64[D]") - WINDOW_START).astype(np.int64)
+    N_DAYS = int((END_DATE - WINDOW_START).astype(np.int64)) + 1
+    START_EPOCH_SECONDS = int(WINDOW_START.astype("datetime64[s]").astype(np.int64))
+
+
+END_DATE_ENV = "MESH_DEMO_END_DATE"  # YYYY-MM-DD: a default end date other than today
+
+
+def default_end() -> date:
+    """The default end date: ``$MESH_DEMO_END_DATE`` when set, else today in UTC.
+
+    The test suite sets it so its builds, and the model gates they judge, are the same whatever
+    day it runs; everyone else gets data ending today.
+    """
+    pinned = os.environ.get(END_DATE_ENV)
+    return date.fromisoformat(pinned) if pinned else datetime.now(UTC).date()
+
+
+use_window(default_end())
 
 
 @dataclass(frozen=True)

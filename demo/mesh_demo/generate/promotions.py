@@ -76,6 +76,11 @@ def make_promotions(rng: np.random.Generator) -> Promotions:
         rows += _regular(rng, month)
         if str(month).endswith("-11"):
             rows += _black_friday_week(rng, int(str(month)[:4]))
+    # A window cut mid-month: promotions drawn after its end day are dropped, the rest end by
+    # it (after all draws, so an end date on a month's last day changes nothing).
+    last_day = cfg.N_DAYS - 1
+    rows = [(name, c, off, first, min(last, last_day))
+            for name, c, off, first, last in rows if first <= last_day]  # fmt: skip
     rows.sort(key=lambda r: (r[3], r[1], r[4]))
     return Promotions(
         name=[r[0] for r in rows],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ class GenerationSummary:
     files: dict[str, int] = field(default_factory=dict)  # relative path -> rows
     rows: dict[str, int] = field(default_factory=dict)  # entity -> total rows
     seconds: float = 0.0
+    end_date: str = ""  # the last day with data, ISO
 
     def record(self, relpath: str, entity: str, n_rows: int) -> None:
         """Account for one written file.
@@ -57,24 +59,28 @@ class _World:
 
 
 def generate(
-    landing_dir: Path, scale: float = 1.0, seed: int = 42, progress: Progress | None = None
-) -> GenerationSummary:
-    """Generate two years (Nov 2024 - Oct 2026) of raw web-shop data into a landing zone.
+    landing_dir: Path, scale: float = 1.0, seed: int = 42, progress: Progress | None = None,
+    end_date: date | None = None,
+) -> GenerationSummary:  # fmt: skip
+    """Generate two years of raw web-shop data, ending on ``end_date``, into a landing zone.
 
-    Output is byte-identical for the same ``seed`` and ``scale``. Months are simulated and
-    written one at a time, so memory stays bounded even at large scales.
+    The window is 24 calendar months, the last cut at the end date. Output is byte-identical
+    for the same ``seed``, ``scale`` and ``end_date``. Months are simulated and written one at a
+    time, so memory stays bounded even at large scales.
 
     Args:
         landing_dir: Directory to write into; the generator's own files are overwritten.
         scale: Size multiplier; 1.0 gives roughly 100,000 order lines.
         seed: Seed of all randomness.
         progress: Optional callback ``(step_name, done, total)``.
+        end_date: The last day with data (default: today, UTC, or ``$MESH_DEMO_END_DATE``).
 
     Returns:
         Rows per file and per entity, and the elapsed time.
 
     """
     started = time.perf_counter()
+    cfg.use_window(end_date or cfg.default_end())
     streams = np.random.SeedSequence(seed).spawn(_N_STATIC_STREAMS + len(cfg.MONTHS))
     rngs = [np.random.default_rng(s) for s in streams]
     total = 2 + len(cfg.MONTHS)
@@ -88,6 +94,7 @@ def generate(
     finally:
         world.writer.close()
     world.summary.seconds = time.perf_counter() - started
+    world.summary.end_date = str(cfg.END_DATE)
     return world.summary
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mesh_platform.catalog.metadata import freshness_hours
+from mesh_platform.catalog.freshness import FRESH, NEVER, STALE, freshness_sla, judge
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.descriptors.errors import SpecError, SpecErrors
 from mesh_platform.descriptors.loader import Domain, load_mesh
@@ -14,7 +14,7 @@ from mesh_platform.descriptors.models import OutputPort, ProductSpec
 from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
 
-FRESH, STALE, NEVER = "fresh", "stale", "never published"
+__all__ = ["FRESH", "NEVER", "STALE", "CatalogEntry", "catalog"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ class CatalogEntry:
     contract_id: str | None
     contract_version: str | None
     freshness_hours: float
-    freshness: str
+    freshness: str  # the one verdict (catalog.freshness): fresh, stale or never published
+    freshness_basis: str  # element <column> or last publish
+    freshness_newest: str | None  # the element's newest value (or the publish time), UTC
+    freshness_age_hours: float | None
     last_update: str | None
     rows: int | None
     tags: list[str] = field(default_factory=list)
@@ -51,21 +54,13 @@ class CatalogEntry:
         return any(needle in (text or "").lower() for text in haystack)
 
 
-def freshness_status(published_at: str | None, hours: float, now: datetime) -> str:
-    """``fresh`` while the current snapshot is younger than the promise, else ``stale``."""
-    if published_at is None:
-        return NEVER
-    age = now - datetime.fromisoformat(published_at)
-    return FRESH if age.total_seconds() <= hours * 3600 else STALE
-
-
 def _entry(
     paths: MeshPaths, domain: Domain, product: ProductSpec, port: OutputPort, now: datetime
 ) -> CatalogEntry:
     contract = load_port_contract(paths.contracts, domain.name, port.name, port.version)
     ref = ports.PortRef(domain.name, port.name, port.version)
     snap = ports.current_snapshot(paths.lake, ref)
-    hours = freshness_hours(product, contract)
+    verdict = judge(freshness_sla(product, contract), snap, now)
     columns = {c.name or "": c.description or "" for c in contract.columns} if contract else {}
     return CatalogEntry(
         domain=domain.name, product=product.name, port=port.name, version=port.version,
@@ -73,7 +68,9 @@ def _entry(
         description=" ".join(product.description.split()), location=f"lake/{ref.relative_dir}",
         contract_id=contract.id if contract else None,
         contract_version=contract.version if contract else None,
-        freshness_hours=hours, freshness=freshness_status(snap and snap.published_at, hours, now),
+        freshness_hours=verdict.promised_hours, freshness=verdict.status,
+        freshness_basis=verdict.basis, freshness_newest=verdict.newest,
+        freshness_age_hours=verdict.age_hours,
         last_update=snap.published_at if snap else None, rows=snap.rows if snap else None,
         tags=list(product.tags), columns=columns,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from mesh_platform.catalog.freshness import freshness_hours, freshness_sla
 from mesh_platform.contracts.odcs import CLASSIFICATIONS, Contract
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import OutputPort, ProductSpec
@@ -59,22 +60,17 @@ def column_schema(contract: Contract) -> dg.TableSchema:
     return dg.TableSchema(columns=columns)
 
 
-FALLBACK_FRESHNESS_HOURS = 24.0  # never used by a mesh that validates (conformance checks it)
+def freshness_policy(product: ProductSpec, contract: Contract | None) -> dg.FreshnessPolicy | None:
+    """Dagster's time-window policy, only for a port judged by its last publish.
 
-
-def freshness_hours(product: ProductSpec, contract: Contract | None) -> float:
-    """The freshness promise: the contract's SLA when it states one, else the product's SLO."""
-    promised = contract.freshness_hours if contract else None
-    if promised is not None:
-        return promised
-    return float(product.slos.freshness_hours or FALLBACK_FRESHNESS_HOURS)
-
-
-def freshness_policy(product: ProductSpec, contract: Contract | None) -> dg.FreshnessPolicy:
-    """Dagster's time-window policy: the port fails freshness once older than the promise."""
-    return dg.FreshnessPolicy.time_window(
-        fail_window=timedelta(hours=freshness_hours(product, contract))
-    )
+    The policy knows nothing but materialisation times; for an SLA with an ``element`` it would
+    disagree with the verdict, so such a port gets none and the platform's ``freshness`` asset
+    check (``catalog.freshness_check``, the one verdict) speaks for it instead.
+    """
+    sla = freshness_sla(product, contract)
+    if sla.element:
+        return None
+    return dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=sla.hours))
 
 
 def port_tags(product: ProductSpec, port: OutputPort, contract: Contract | None) -> dict[str, str]:
@@ -164,6 +160,7 @@ def port_attributes(
         "mesh/port_location": dg.MetadataValue.text(rel),
         "mesh/port_version": dg.MetadataValue.int(port.version),
         "mesh/freshness_hours": dg.MetadataValue.float(freshness_hours(product, contract)),
+        "mesh/freshness_basis": dg.MetadataValue.text(freshness_sla(product, contract).basis),
     }
     if port.deprecation_date:  # an older major, published beside the newest until then
         metadata["mesh/deprecation_date"] = dg.MetadataValue.text(str(port.deprecation_date))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -19,19 +20,37 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _generate(paths: MeshPaths, spec: MeshSpec, scale: float | None, seed: int | None) -> bool:
-    """Run the generator mesh.yaml declares into the landing zone; False when it declares none."""
+END_DATE = typer.Option(
+    None, formats=["%Y-%m-%d"],
+    help="Last day of the demo data, YYYY-MM-DD (default: today, UTC). Same seed and day, same "
+    "data.",
+)  # fmt: skip
+
+
+def _generate(
+    paths: MeshPaths, spec: MeshSpec, scale: float | None, seed: int | None,
+    end_date: datetime | None = None,
+) -> bool:  # fmt: skip
+    """Run the generator mesh.yaml declares into the landing zone; False when it declares none.
+
+    ``end_date`` is passed on only when given (a generator of another mesh may not take it).
+    """
     generate = load_generator(paths.root, spec)
     if generate is None:
         return False
     scale = spec.defaults.scale if scale is None else scale
     seed = spec.defaults.seed if seed is None else seed
+    extra = {"end_date": end_date.date()} if end_date else {}
     with GenerateProgress(console) as progress:
-        summary = generate(paths.landing, scale=scale, seed=seed, progress=progress)
+        summary = generate(paths.landing, scale=scale, seed=seed, progress=progress, **extra)
     rows = ", ".join(f"{k} {v:,}" for k, v in getattr(summary, "rows", {}).items())
     took = getattr(summary, "seconds", None)
     took_text = f" in {took:.1f}s" if isinstance(took, int | float) else ""
-    console.print(f"[green]generated[/] scale {scale} seed {seed}{took_text}: {rows or '-'}")
+    end = getattr(summary, "end_date", None)
+    ending = f" ending {end}" if end else ""
+    console.print(
+        f"[green]generated[/] scale {scale} seed {seed}{ending}{took_text}: {rows or '-'}"
+    )
     return True
 
 
@@ -54,10 +73,11 @@ def prepare_manifests(paths: MeshPaths) -> None:
 def generate_cmd(
     scale: float = typer.Option(None, help="Size multiplier (default: mesh.yaml's defaults)."),
     seed: int = typer.Option(None, help="Same seed, same data (default: mesh.yaml's defaults)."),
+    end_date: datetime = END_DATE,
 ) -> None:
     """Generate demo data into the landing zone ($MESH_HOME/landing) by mesh.yaml's generator."""
     paths = mesh_paths()
-    if not _generate(paths, load_mesh_file(paths.root), scale, seed):
+    if not _generate(paths, load_mesh_file(paths.root), scale, seed, end_date):
         err_console.print(
             f"[red]error[/] {paths.mesh_file}: declares no demo.generator, so this mesh has no "
             f"demo data to generate; its sources drop files into {paths.landing}/<feed>/",
@@ -121,6 +141,7 @@ def up_cmd(
         None, help="Scale of the demo data generated when the landing zone is empty (demo meshes)."
     ),
     seed: int = typer.Option(None, help="Seed of the demo data."),
+    end_date: datetime = END_DATE,
     domain: list[str] = typer.Option(None, "--domain", "-d", help="Only these domains."),
 ) -> None:
     """Materialise every domain in dependency order (a demo mesh first generates its data)."""
@@ -136,7 +157,7 @@ def up_cmd(
         )  # fmt: skip
         return
     # Only a mesh that declares a generator gets data made up for it; any other's stays as landed.
-    if not any(paths.landing.glob("*/*")) and not _generate(paths, spec, scale, seed):
+    if not any(paths.landing.glob("*/*")) and not _generate(paths, spec, scale, seed, end_date):
         console.print(
             f"landing zone {paths.landing} is empty: sources have delivered nothing yet",
             highlight=False, soft_wrap=True,

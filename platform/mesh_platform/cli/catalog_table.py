@@ -38,6 +38,12 @@ def _updated(e: CatalogEntry) -> str:
     return e.last_update[:16].replace("T", " ") + " UTC" if e.last_update else "-"
 
 
+def _freshness(e: CatalogEntry) -> str:
+    # What the age is measured on: the SLA element's column, or the last publish.
+    on = e.freshness_basis.removeprefix("element ")
+    return f"{e.freshness} (SLA {e.freshness_hours:g} h, {on})"
+
+
 COLUMNS = [  # in display order
     _Column("product", lambda e: f"{e.domain}/{e.product}", wrap_min=0),
     _Column("port", _port),
@@ -46,7 +52,7 @@ COLUMNS = [  # in display order
     _Column("location", lambda e: e.location),
     # The version is what a consumer compares; the id is the port's name (in --format json).
     _Column("contract", lambda e: f"v{e.contract_version}" if e.contract_id else "-"),
-    _Column("freshness", lambda e: f"{e.freshness} (SLA {e.freshness_hours:g} h)", wrap_min=15),
+    _Column("freshness", lambda e: _freshness(e), wrap_min=15),
     _Column("last update", _updated),
 ]
 

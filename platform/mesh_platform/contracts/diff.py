@@ -214,6 +214,9 @@ def diff_contracts(old: Contract, new: Contract) -> list[Change]:
     if old.freshness_hours != new.freshness_hours:
         detail = f"freshness {old.freshness_hours} h -> {new.freshness_hours} h"
         out.append(Change("sla", None, detail, False))
+    if old.freshness_element != new.freshness_element:
+        detail = f"freshness element {old.freshness_element} -> {new.freshness_element}"
+        out.append(Change("sla", None, detail, False))
     return out
 
 

@@ -168,11 +168,39 @@ def _lint_rule(rule: DataQuality, where: str, metrics: frozenset[str]) -> Proble
 def _lint_sla(model: OpenDataContractStandard) -> Problems:
     for i, sla in enumerate(model.slaProperties or []):
         if sla.property == "freshness":
-            if sla_hours(sla.value, sla.unit) is None:
+            hours = sla_hours(sla.value, sla.unit)
+            if hours is None:
                 msg = f"freshness needs a positive value in h or d, got {sla.value!r} {sla.unit!r}"
                 return [(f"slaProperties[{i}]", msg)]
-            return []
+            return _lint_sla_element(model, sla.element, hours, f"slaProperties[{i}].element")
     return [("slaProperties", "an output port's contract needs a 'freshness' property")]
+
+
+TIME_TYPES = ("date", "timestamp")
+
+
+def _lint_sla_element(
+    model: OpenDataContractStandard, element: str | None, hours: float, where: str
+) -> Problems:
+    """A freshness element names a date or timestamp column; a date one needs at least 24 h.
+
+    A DATE's newest value counts from that day's midnight (catalog.freshness), so under 24 h
+    the port would be stale for most of every day however often it is refreshed.
+    """
+    if not element:
+        return []
+    column = element.split(",")[0].strip().split(".")[-1]
+    props = [p for s in model.schema_ or [] for p in s.properties or []]
+    found = next((p for p in props if p.name == column), None)
+    if found is None:
+        return [(where, f"names {element!r}, but the contract has no column {column!r}")]
+    if (found.logicalType or "").lower() not in TIME_TYPES:
+        msg = f"{column!r} is {found.logicalType!r}; freshness needs a date or timestamp column"
+        return [(where, msg)]
+    if (found.logicalType or "").lower() == "date" and hours < 24:
+        msg = f"{column!r} is a date: an SLA of {hours:g} h on it is stale most of every day"
+        return [(where, msg + "; promise at least 24 h")]
+    return []
 
 
 def _lint_custom(model: OpenDataContractStandard) -> Problems:

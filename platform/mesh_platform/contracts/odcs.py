@@ -107,6 +107,17 @@ class Contract:
         return None
 
     @property
+    def freshness_element(self) -> str | None:
+        """Column whose newest value the freshness SLA judges (ODCS ``element``), if any.
+
+        ODCS writes it ``<table>.<column>``; a bare column name is read the same way.
+        """
+        for sla in self.model.slaProperties or []:
+            if sla.property == "freshness" and sla.element:
+                return str(sla.element).split(",")[0].strip().split(".")[-1] or None
+        return None
+
+    @property
     def deprecation_date(self) -> date | None:
         """Date after which this major version is no longer published (customProperties)."""
         value = custom_property(self.model, "deprecationDate")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from dagster_dbt import DbtProject, dbt_assets
 
 from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.column_lineage import lineage_metadata
+from mesh_platform.catalog.freshness import freshness_sla, judge
+from mesh_platform.catalog.freshness_check import verdict_metadata
 from mesh_platform.contracts.checks import (
     blocked_result,
     check_result,
@@ -205,6 +208,8 @@ class DomainBuild:
             "dagster/row_count": snap.rows,
             "mesh/snapshot_id": snap.snapshot_id,
             "mesh/published_at": snap.published_at,
+            # the one freshness verdict at publish: the SLA element's newest value and its age
+            **verdict_metadata(judge(freshness_sla(product, contract), snap, datetime.now(UTC))),
         }, check
 
 

@@ -1,4 +1,4 @@
-"""The platform's own code location: mesh-wide assets (the governance audit report)."""
+"""The platform's own code location: the governance audit report and every port's freshness."""
 
 import os
 from pathlib import Path
@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from mesh_platform.catalog.freshness_check import freshness_checks, freshness_sensor
 from mesh_platform.governance.engine import GovernanceResult, run_governance
 from mesh_platform.governance.report import render_html
 from mesh_platform.lineage import facets as F
@@ -87,8 +88,16 @@ def _scorecard_md(scorecard: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-defs = dg.Definitions(
-    assets=[audit_report],
-    jobs=[dg.define_asset_job("governance_audit", selection=[audit_report])],
-    executor=dg.in_process_executor,
-)
+def _definitions(paths: MeshPaths) -> dg.Definitions:
+    """The audit report, and the ``freshness`` check on every port with the sensor judging it."""
+    checks = freshness_checks(paths)
+    return dg.Definitions(
+        assets=[audit_report],
+        asset_checks=[checks] if checks else [],
+        sensors=[freshness_sensor(paths)] if checks else [],
+        jobs=[dg.define_asset_job("governance_audit", selection=[audit_report])],
+        executor=dg.in_process_executor,
+    )
+
+
+defs = _definitions(mesh_paths())

@@ -1,12 +1,15 @@
-"""Policy: every port promises a freshness SLO, in its contract or (without one) the descriptor."""
+"""Policy: every port promises freshness (contract, else descriptor); a published one keeps it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+from mesh_platform.catalog.freshness import STALE, port_verdict
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import lint_owner
+from mesh_platform.ports.snapshots import PortRef
 
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
@@ -45,6 +48,34 @@ def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
                     f" slos.freshness_hours is {hours:g} h",
                     "write it once, in the contract: drop slos.freshness_hours",
                 )
+    yield from _stale_ports(ctx, policy)
+
+
+def _stale_ports(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
+    """A published port whose verdict (catalog.freshness, the catalog's and Dagster's) is stale.
+
+    A warning: the promise is broken by the data, not by a file in the repo, so it shows in
+    ``mesh govern`` and the report without failing CI; a port never published is not judged.
+    """
+    if not ctx.runtime.snapshots:
+        return
+    now = datetime.now(UTC)
+    for domain, product in ctx.products():
+        for port in product.output_ports:
+            ref = PortRef(domain.name, port.name, port.version)
+            if (ref.domain, ref.product, ref.version) not in ctx.runtime.snapshots:
+                continue
+            contract = ctx.port_contract(domain.name, port.name, port.version)
+            verdict = port_verdict(ctx.paths.lake, ref, product, contract, now)
+            if verdict.status == STALE:
+                file = ctx.product_file(domain, product.name)
+                where = ctx.rel(contract.path) if contract else file
+                yield policy.finding(
+                    domain.name, product.name, where, "slaProperties.freshness",
+                    f"port {ref.relative_dir} is {verdict.describe()}",
+                    "re-run the producer (`mesh up`), or find why its data stopped moving",
+                    severity=Severity.warning,
+                )  # fmt: skip
 
 
 POLICY = Policy(
