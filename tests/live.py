@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,8 @@ def latest_publish(home: Path, key: list[str]) -> Publish | None:
         mat = record.asset_materialization
         snap = mat.metadata.get("mesh/snapshot_id") if mat else None
         value = getattr(snap, "value", snap)
-        return Publish(record.storage_id, record.timestamp, value, record.run_id)
+        return Publish(record.storage_id, record.timestamp, str(value) if value else None,
+                       record.run_id)  # fmt: skip
 
 
 def runs_since(home: Path, since: float) -> list[dg.DagsterRun]:
@@ -81,6 +83,12 @@ def runs_since(home: Path, since: float) -> list[dg.DagsterRun]:
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         records = instance.get_run_records(dg.RunsFilter(created_after=_utc(since)))
         return [r.dagster_run for r in sorted(records, key=lambda r: r.create_timestamp)]
+
+
+def settled(home: Path, since: float) -> bool:
+    """No run created since ``since`` is queued, starting or in progress."""
+    waiting = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}
+    return not any(r.status.value in waiting for r in runs_since(home, since))
 
 
 def run_times(home: Path, run_id: str) -> tuple[float | None, float | None]:
@@ -182,7 +190,8 @@ def follow_event(live: LiveMesh, posted: float, timeout: float = 600) -> dict[st
         Epoch seconds of each hop: landed, web_run_start/end, web_published,
         rebuild_start/end, predictions_published, served.
     """
-    home, at = live.home, {"posted": posted}  # hop -> epoch seconds (and the snapshot served)
+    home = live.home
+    at: dict[str, Any] = {"posted": posted}  # hop -> epoch seconds (and the snapshot served)
     deadline = time.time() + timeout
     while time.time() < deadline and "served" not in at:
         time.sleep(0.5)
@@ -224,7 +233,7 @@ HOPS = [
 ]
 
 
-def hop_seconds(at: dict[str, float]) -> dict[str, float]:
+def hop_seconds(at: dict[str, Any]) -> dict[str, float]:
     """Seconds spent in each hop, and the total from the event posted to the served answer."""
     hops = {name: round(at[end] - at[start], 1) for name, start, end in HOPS}
     return {**hops, "total": round(at["served"] - at["posted"], 1)}

@@ -17,12 +17,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.live import LiveMesh, domain_run, latest_publish, runs_since
+from tests.live import LiveMesh, domain_run, latest_publish, runs_since, settled
 from tests.support import run_mesh, wait_for
 
 pytestmark = pytest.mark.slow  # tests/integration/ runs in the "heavy" group (conftest)
 
-WAITING = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED"}
 FEATURES = ["personalization", "customer_features"]
 SCORES = ["personalization", "recommendations"]
 
@@ -41,7 +40,7 @@ def _land_sales_order(home: Path) -> None:
     sales = home / "landing" / "sales"
     line = pq.read_table(sorted(sales.glob("order_lines_*.parquet"))[-1]).slice(0, 1)
     order = pq.read_table(sorted(sales.glob("orders_*.parquet"))[-1])
-    order = order.filter(pc.equal(order["order_id"], line["order_id"][0]))
+    order = order.filter(pc.field("order_id") == line["order_id"][0].as_py())
     new_id = pa.array([987_654_321], pa.int64())
     order = order.set_column(0, "order_id", new_id)
     pq.write_table(line.set_column(0, "order_id", new_id), sales / "order_lines_live.parquet")
@@ -56,10 +55,6 @@ def _refused_customer(home: Path) -> None:
     (crm.parent / "crm_customers_late.csv").write_text(f"{header}\n{row}\n")
 
 
-def _settled(home: Path, since: float) -> bool:
-    return not any(r.status.value in WAITING for r in runs_since(home, since))
-
-
 def test_the_mesh_runs_itself(home):
     with LiveMesh(home) as live:
         started = time.time()
@@ -72,10 +67,10 @@ def test_the_mesh_runs_itself(home):
 
         _land_sales_order(home)
         assert live.post_events(7, [12, 13]) == 202
-        assert wait_for(lambda: _settled(home, started) and runs_since(home, started),
+        assert wait_for(lambda: settled(home, started) and runs_since(home, started),
                         timeout=600, step=2)  # fmt: skip
         time.sleep(12)  # a port sensor tick after the last publish: nothing more to run
-        assert wait_for(lambda: _settled(home, started), timeout=600, step=2)
+        assert wait_for(lambda: settled(home, started), timeout=600, step=2)
         runs = runs_since(home, started)
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [
             (r.job_name, r.status) for r in runs
@@ -94,14 +89,14 @@ def test_the_mesh_runs_itself(home):
         _refused_customer(home)
         assert wait_for(lambda: any(r.job_name == "customers_ingest"
                                     for r in runs_since(home, refused_at)), 120, 1)  # fmt: skip
-        assert wait_for(lambda: _settled(home, refused_at), timeout=300, step=2)
+        assert wait_for(lambda: settled(home, refused_at), timeout=300, step=2)
         time.sleep(12)  # a port sensor tick after the refusal
         after = [r for r in runs_since(home, refused_at) if r.tags.get("mesh/trigger") != "drift"]
         assert [(r.job_name, r.status) for r in after] == [
             ("customers_ingest", dg.DagsterRunStatus.FAILURE)
         ]
         # A retraining the drift sensor asked for (new features scored) is the mesh at work too.
-        assert wait_for(lambda: _settled(home, started), timeout=600, step=2)
+        assert wait_for(lambda: settled(home, started), timeout=600, step=2)
         failed = [r.job_name for r in runs_since(home, started)
                   if r.status == dg.DagsterRunStatus.FAILURE]  # fmt: skip
         assert failed == ["customers_ingest"]

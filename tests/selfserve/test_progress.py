@@ -74,8 +74,9 @@ def test_worker_listener_turns_step_events_into_progress():
     set_queue(queue)
     try:
         on_event = listener("sales")
-        for key, kind in [(None, "run_start"), ("sales_dbt_build", "start"), ("sales_dbt_build", None),
-                          ("sales_dbt_build", "failure"), ("ingest_x", "success")]:  # fmt: skip
+        steps = [(None, "run_start"), ("sales_dbt_build", "start"), ("sales_dbt_build", None),
+                 ("sales_dbt_build", "failure"), ("ingest_x", "success")]  # fmt: skip
+        for key, kind in steps:
             on_event(_Entry(key, kind))
     finally:
         set_queue(None)
