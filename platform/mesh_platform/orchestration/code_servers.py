@@ -115,12 +115,21 @@ def load_error(host: str, port: int) -> str | None:
     return None
 
 
+def _tail(log: Path, lines: int = 8) -> str:
+    """The last lines of a log (where a failed load's exception ends)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
 def _check(server: CodeServer, host: str) -> bool:
     """True once ``server`` serves its definitions; raises when it exited or failed to load."""
     name, log = server.location.name, server.log
     if server.proc.poll() is not None:
-        raise CodeServerError(f"code server of location '{name}' exited with "
-                              f"{server.proc.returncode}; see {log}")  # fmt: skip
+        raise CodeServerError(f"location '{name}' failed to load: its code server exited with "
+                              f"{server.proc.returncode} (log: {log}):\n{_tail(log)}")  # fmt: skip
     try:
         return load_error(host, server.port) is None
     except CodeServerError as exc:

@@ -1,0 +1,138 @@
+"""`mesh ui`: a code server per location, one location reloaded alone, nothing left on a stop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support import (
+    MeshCopy,
+    cmdline,
+    copy_mesh,
+    edit_yaml,
+    free_port,
+    graphql,
+    process_tree,
+    run_mesh,
+    start_mesh,
+    stop,
+    wait_for_locations,
+    workspace_locations,
+)
+
+pytestmark = pytest.mark.slow
+
+TAGS_QUERY = "{ assetNodes(assetKeys: [{path: %s}]) { tags { key value } } }"
+
+
+@dataclass
+class RunningUi:
+    """A `mesh ui` over a copy of the demo mesh: the copy, its port and process."""
+
+    mesh: MeshCopy
+    port: int
+    proc: subprocess.Popen
+
+    def state(self) -> dict:
+        """What `mesh ui` recorded: its webserver and code servers (PIDs, ports)."""
+        return json.loads((self.mesh.home / "dagster" / "ui.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory) -> Iterator[RunningUi]:
+    """`mesh ui` over a copy of the demo mesh (nothing built: definitions load without data)."""
+    base = tmp_path_factory.mktemp("ui-servers")
+    mesh = MeshCopy(root=copy_mesh(base / "mesh"), home=base / "home")
+    port = free_port()
+    proc = start_mesh(mesh.home, "ui", "--port", str(port), root=mesh.root,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      start_new_session=True)  # fmt: skip
+    try:
+        wait_for_locations(port, proc, root=mesh.root)
+        yield RunningUi(mesh, port, proc)
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def _servers_in_tree(pid: int) -> dict[int, str]:
+    """PID -> command of every dagster code server below ``pid``."""
+    found = {p: cmdline(p) for p in process_tree(pid)}
+    return {p: cmd for p, cmd in found.items() if " api grpc" in cmd or " code-server " in cmd}
+
+
+def test_one_code_server_per_location_shared_by_webserver_and_daemon(ui):
+    locations = workspace_locations(ui.mesh.root)
+    state = ui.state()
+    servers = _servers_in_tree(ui.proc.pid)
+    assert len(servers) == len(locations)  # no server spawned per location by webserver/daemon
+    named = {cmd.split("--location-name ")[1].split()[0] for cmd in servers.values()}
+    assert named == locations == set(state["servers"])
+    children = {p: cmdline(p) for p in process_tree(ui.proc.pid) if p != ui.proc.pid}
+    assert sum("dagster-webserver" in c for c in children.values()) == 1
+    assert sum("dagster-daemon" in c for c in children.values()) == 1
+    for name in ("dagster-webserver", "dagster-daemon"):
+        top = next(p for p, c in children.items() if name in c)
+        assert not _servers_in_tree(top), f"{name} spawned its own code servers"
+    generated = (ui.mesh.home / "dagster" / "workspace.yaml").read_text()
+    assert "grpc_server" in generated and "python_module" not in generated
+
+
+def _tier(port: int, key: list[str]) -> str:
+    nodes = graphql(port, TAGS_QUERY % json.dumps(key))["assetNodes"]
+    return {t["key"]: t["value"] for t in nodes[0]["tags"]}["mesh/tier"]
+
+
+def test_reload_one_location_leaves_the_others_running(ui):
+    key = ["sales", "order_lines"]
+    descriptor = ui.mesh.root / "domains" / "sales" / "products" / "order_lines.yaml"
+    before = ui.state()
+    old_tier = _tier(ui.port, key)
+    new_tier = "silver" if old_tier != "silver" else "gold"
+    edit_yaml(descriptor, lambda product: product.update(tier=new_tier))
+    done = run_mesh(ui.mesh.home, "reload", "sales", root=ui.mesh.root, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _tier(ui.port, key) == new_tier  # the webserver shows the new code
+    after = ui.state()
+    assert after["servers"]["sales"]["pid"] != before["servers"]["sales"]["pid"]
+    assert after["servers"]["sales"]["port"] == before["servers"]["sales"]["port"]
+    others = {n: s["pid"] for n, s in before["servers"].items() if n != "sales"}
+    assert others == {n: s["pid"] for n, s in after["servers"].items() if n != "sales"}
+    assert after["webserver"]["pid"] == before["webserver"]["pid"]
+    assert all(cmdline(pid) for pid in [*others.values(), after["webserver"]["pid"]])
+    assert cmdline(before["servers"]["sales"]["pid"]) == ""  # the old server is gone
+    unknown = run_mesh(ui.mesh.home, "reload", "nowhere", root=ui.mesh.root, timeout=60)
+    assert unknown.returncode == 2 and "no code location 'nowhere'" in unknown.stderr
+
+
+def test_sigterm_leaves_no_process_behind(ui):
+    tree = process_tree(ui.proc.pid)
+    assert len(tree) >= len(workspace_locations(ui.mesh.root)) + 3
+    assert stop(ui.proc) == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(cmdline(p) for p in tree):
+        time.sleep(0.2)
+    assert [cmdline(p) for p in tree if cmdline(p)] == []
+    assert not (ui.mesh.home / "dagster" / "ui.json").exists()
+
+
+def test_a_location_that_fails_to_load_is_named_with_its_log(tmp_path):
+    mesh = MeshCopy(root=copy_mesh(tmp_path / "mesh"), home=tmp_path / "home")
+    workspace = mesh.root / "dagster_project" / "workspace.yaml"
+    broken = {"python_module": {"module_name": "mesh_platform.orchestration.domain_location",
+                                "attribute": "nowhere", "working_directory": "..",
+                                "location_name": "broken"}}  # fmt: skip
+    edit_yaml(workspace, lambda w: w["load_from"].append(broken))
+    done = run_mesh(mesh.home, "ui", "--port", str(free_port()), root=mesh.root, timeout=300)
+    assert done.returncode == 1
+    assert "location 'broken' failed to load" in done.stderr
+    assert "'nowhere'" in done.stderr.split("\n", 1)[1]  # the end of its log: the exception
+    assert str(Path(mesh.home) / "logs" / "code-server-broken.log") in done.stderr
+    leftovers = subprocess.run(["pgrep", "-f", str(mesh.root)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
