@@ -44,7 +44,7 @@ class RunningUi:
         return json.loads((self.mesh.home / "dagster" / "ui.json").read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ui(tmp_path_factory) -> Iterator[RunningUi]:
     """`mesh ui` over a copy of the demo mesh (nothing built: definitions load without data)."""
     base = tmp_path_factory.mktemp("ui-servers")
@@ -67,7 +67,8 @@ def _servers_in_tree(pid: int) -> dict[int, str]:
     return {p: cmd for p, cmd in found.items() if " api grpc" in cmd or " code-server " in cmd}
 
 
-def test_one_code_server_per_location_shared_by_webserver_and_daemon(ui):
+def check_one_server_per_location(ui: RunningUi) -> None:
+    """N code servers below `mesh ui`, one webserver and one daemon spawning none of their own."""
     locations = workspace_locations(ui.mesh.root)
     state = ui.state()
     servers = _servers_in_tree(ui.proc.pid)
@@ -89,7 +90,8 @@ def _tier(port: int, key: list[str]) -> str:
     return {t["key"]: t["value"] for t in nodes[0]["tags"]}["mesh/tier"]
 
 
-def test_reload_one_location_leaves_the_others_running(ui):
+def check_reload(ui: RunningUi) -> None:
+    """`mesh reload sales` after a descriptor change: seen in GraphQL, nothing else restarted."""
     key = ["sales", "order_lines"]
     descriptor = ui.mesh.root / "domains" / "sales" / "products" / "order_lines.yaml"
     before = ui.state()
@@ -111,7 +113,27 @@ def test_reload_one_location_leaves_the_others_running(ui):
     assert unknown.returncode == 2 and "no code location 'nowhere'" in unknown.stderr
 
 
-def test_sigterm_leaves_no_process_behind(ui):
+def check_failed_reload(ui: RunningUi) -> None:
+    """Code that fails to load: `mesh reload` says why; the UI and other servers keep running."""
+    defs = ui.mesh.root / "domains" / "web" / "defs.yaml"
+    good = defs.read_text()
+    before = ui.state()
+    defs.write_text("type: no_such_module.NoComponent\n")
+    try:
+        done = run_mesh(ui.mesh.home, "reload", "web", root=ui.mesh.root, timeout=300)
+        assert done.returncode == 1 and "reload of 'web'" in done.stderr, done.stderr
+        assert ui.proc.poll() is None
+        others = [s["pid"] for n, s in before["servers"].items() if n != "web"]
+        assert all(cmdline(pid) for pid in [*others, before["webserver"]["pid"]])
+    finally:
+        defs.write_text(good)
+    again = run_mesh(ui.mesh.home, "reload", "web", root=ui.mesh.root, timeout=300)
+    assert again.returncode == 0, again.stderr
+    wait_for_locations(ui.port, ui.proc, root=ui.mesh.root, timeout=60)
+
+
+def check_stop(ui: RunningUi) -> None:
+    """SIGTERM: `mesh ui` exits 0 and no process of its tree is left."""
     tree = process_tree(ui.proc.pid)
     assert len(tree) >= len(workspace_locations(ui.mesh.root)) + 3
     assert stop(ui.proc) == 0
@@ -120,6 +142,14 @@ def test_sigterm_leaves_no_process_behind(ui):
         time.sleep(0.2)
     assert [cmdline(p) for p in tree if cmdline(p)] == []
     assert not (ui.mesh.home / "dagster" / "ui.json").exists()
+
+
+def test_servers_reload_and_stop(ui):
+    """In one test: its phases share one `mesh ui` and must run in this order."""
+    check_one_server_per_location(ui)
+    check_reload(ui)
+    check_failed_reload(ui)
+    check_stop(ui)
 
 
 def test_a_location_that_fails_to_load_is_named_with_its_log(tmp_path):
@@ -132,7 +162,7 @@ def test_a_location_that_fails_to_load_is_named_with_its_log(tmp_path):
     done = run_mesh(mesh.home, "ui", "--port", str(free_port()), root=mesh.root, timeout=300)
     assert done.returncode == 1
     assert "location 'broken' failed to load" in done.stderr
-    assert "'nowhere'" in done.stderr.split("\n", 1)[1]  # the end of its log: the exception
+    assert "nowhere" in done.stderr.split("\n", 1)[1]  # the load's exception follows
     assert str(Path(mesh.home) / "logs" / "code-server-broken.log") in done.stderr
     leftovers = subprocess.run(["pgrep", "-f", str(mesh.root)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""

@@ -78,6 +78,8 @@ def server_command(location: Location, port: int, host: str, kind: str = "grpc")
     cmd += ["-m", location.module, "-d", str(location.working_directory)]
     if location.attribute:
         cmd += ["-a", location.attribute]
+    if kind == "grpc":  # a load error is served (shown in the UI), not an exit of the server
+        cmd.append("--lazy-load-user-code")
     return [*cmd, "--location-name", location.name, "-h", host, "-p", str(port)]
 
 
