@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mesh_platform.cli import app
+from mesh_platform.cli.ui_state import put_request, read_state, take_requests, write_state
 from mesh_platform.orchestration.code_servers import (
     CodeServer,
     CodeServerError,
@@ -15,8 +17,9 @@ from mesh_platform.orchestration.code_servers import (
     server_command,
     write_workspace,
 )
+from mesh_platform.settings import MeshPaths
 
-from tests.support import REPO, workspace_locations
+from tests.support import REPO, invoke, workspace_locations
 
 
 def test_the_workspace_yaml_is_the_list_of_locations():
@@ -43,3 +46,18 @@ def test_command_and_generated_workspace(tmp_path):
     path = write_workspace(tmp_path / "ws.yaml", [CodeServer(loc, 4321, proc, tmp_path)], "::1")
     entries = yaml.safe_load(path.read_text())["load_from"]
     assert entries == [{"grpc_server": {"host": "::1", "port": 4321, "location_name": "billing"}}]
+
+
+def test_reload_needs_a_running_ui(tmp_path):
+    result = invoke(app, "reload", "sales", MESH_HOME=str(tmp_path), MESH_PROJECT_ROOT=str(REPO))
+    assert result.exit_code == 2 and "no `mesh ui` runs" in result.output
+
+
+def test_reload_requests_are_taken_once(tmp_path):
+    paths = MeshPaths(root=REPO, home=tmp_path)
+    put_request(paths, "sales", "t1")
+    put_request(paths, "web", "t2")
+    assert take_requests(paths) == {"sales": "t1", "web": "t2"}
+    assert take_requests(paths) == {}
+    write_state(paths, {"pid": 2**22 + 1, "servers": {}})  # no such process: no UI runs
+    assert read_state(paths) is None

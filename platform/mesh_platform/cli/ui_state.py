@@ -39,6 +39,7 @@ def read_state(paths: MeshPaths) -> dict[str, Any] | None:
 def write_state(paths: MeshPaths, state: dict[str, Any]) -> None:
     """Replace the state file atomically: a reader sees the old state or the new one."""
     target = state_file(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
     os.replace(tmp, target)
