@@ -8,14 +8,17 @@ process and summed) and stopped with SIGTERM:
 
 * old: `dagster-webserver` and `dagster-daemon` on dagster_project/workspace.yaml's python_module
   entries directly (what `mesh ui` ran before: each spawns its own gRPC server per location).
-* new: `mesh ui` (one `dagster api grpc` per location, shared through a generated workspace).
+* grpc: `mesh ui --server grpc` (one `dagster api grpc` per location, shared by the webserver
+  and daemon through a generated workspace).
 * code-server: `mesh ui --server code-server` (`dagster code-server start` per location).
+* fork: `mesh ui` (the default: one `dagster api grpc` per location, forked from one process that
+  imported the libraries once).
 
-Targets for the demo's 6 locations: new answers within 20 s, its tree under 2 GiB RSS idle.
+Targets for the demo's 6 locations: answers within 20 s, the tree under 2 GiB RSS idle.
 Writes bench/results/ui.json.
 
     MESH_HOME=/tmp/mh-uibench uv run python bench/bench_ui.py
-    uv run python bench/bench_ui.py --layouts new --idle 5   # quick run
+    uv run python bench/bench_ui.py --layouts fork --idle 5   # quick run
 """
 
 from __future__ import annotations
@@ -57,8 +60,7 @@ def start(layout: str, home: Path, port: int) -> list[subprocess.Popen]:
             [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
         ]
     else:
-        kind = "grpc" if layout == "new" else "code-server"
-        commands = [[*MESH, "ui", "--port", str(port), "--server", kind]]
+        commands = [[*MESH, "ui", "--port", str(port), "--server", layout]]
     return [
         subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -96,9 +98,22 @@ def cpu_seconds(procs: list[subprocess.Popen]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def label(pid: int) -> str:
+def server_names(home: Path) -> dict[int, str]:
+    """PID -> location of each code server `mesh ui` recorded (forked ones share a cmdline)."""
+    state = home / "dagster" / "ui.json"
+    if not state.is_file():
+        return {}
+    servers = json.loads(state.read_text())["servers"]
+    return {s["pid"]: f"server {name}" for name, s in servers.items()}
+
+
+def label(pid: int, names: dict[int, str]) -> str:
     """A short name for a process of the tree."""
     cmd = cmdline(pid)
+    if pid in names:
+        return names[pid]
+    if "code_server_fork" in cmd:
+        return "fork server"
     for marker in ("--location-name ", "-a "):
         if marker in cmd:
             name = cmd.split(marker, 1)[1].split()[0]
@@ -107,10 +122,11 @@ def label(pid: int) -> str:
     return " ".join(w for w in words if w not in ("python", "python3"))[:60]
 
 
-def measure(procs: list[subprocess.Popen]) -> dict:
+def measure(procs: list[subprocess.Popen], home: Path) -> dict:
     """Per-process and summed RSS/PSS of every process below ``procs``."""
     pids = [pid for p in procs for pid in process_tree(p.pid)]
-    rows = [(pid, label(pid), *memory_mib(pid)) for pid in pids]
+    names = server_names(home)
+    rows = [(pid, label(pid, names), *memory_mib(pid)) for pid in pids]
     return {
         "processes": len(rows),
         "rss_mib": round(sum(r[2] for r in rows)),
@@ -155,7 +171,7 @@ def run(layout: str, home: Path, idle: float) -> dict:
         answered = time.monotonic() - started
         cpu = cpu_seconds(procs)
         time.sleep(idle)
-        memory = measure(procs)
+        memory = measure(procs, home)
     finally:
         stop_seconds, left = stop(layout, procs)
     result = {"layout": layout, "answered_s": round(answered, 1), "cpu_s": round(cpu, 1), **memory,
@@ -173,16 +189,18 @@ def main() -> None:
     home = Path(os.environ.get("MESH_HOME", "/tmp/mh-uibench"))
     parser.add_argument("--home", type=Path, default=home)
     parser.add_argument("--idle", type=float, default=30.0)
-    parser.add_argument("--layouts", default="old,new,code-server")
+    parser.add_argument("--layouts", default="old,grpc,code-server,fork")
     args = parser.parse_args()
     results = {name: run(name, args.home.resolve(), args.idle) for name in args.layouts.split(",")}
     for name, result in results.items():
         for row in result["per_process"]:
             print(f"  {name:12} {row['what']:60} RSS {row['rss_mib']:5} PSS {row['pss_mib']:5}")
-    if "old" in results and "new" in results:
-        old, new = results["old"], results["new"]
+    old = results.get("old")
+    for name, new in results.items():
+        if old is None or name == "old":
+            continue
         ratio = {key: new[key] / old[key] for key in ("answered_s", "rss_mib", "pss_mib")}
-        print(f"new/old: start {ratio['answered_s']:.2f}x, RSS {ratio['rss_mib']:.2f}x, "
+        print(f"{name}/old: start {ratio['answered_s']:.2f}x, RSS {ratio['rss_mib']:.2f}x, "
               f"PSS {ratio['pss_mib']:.2f}x, "
               f"processes {new['processes']}/{old['processes']}")  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -44,13 +44,13 @@ class RunningUi:
         return json.loads((self.mesh.home / "dagster" / "ui.json").read_text())
 
 
-@pytest.fixture
-def ui(tmp_path_factory) -> Iterator[RunningUi]:
-    """`mesh ui` over a copy of the demo mesh (nothing built: definitions load without data)."""
-    base = tmp_path_factory.mktemp("ui-servers")
-    mesh = MeshCopy(root=copy_mesh(base / "mesh"), home=base / "home")
+@pytest.fixture(params=["fork", "grpc"])
+def ui(request, tmp_path) -> Iterator[RunningUi]:
+    """`mesh ui --server KIND` over a copy of the demo mesh (unbuilt: definitions load anyway)."""
+    mesh = MeshCopy(root=copy_mesh(tmp_path / "mesh"), home=tmp_path / "home")
     port = free_port()
-    proc = start_mesh(mesh.home, "ui", "--port", str(port), root=mesh.root,
+    proc = start_mesh(mesh.home, "ui", "--port", str(port), "--server", request.param,
+                      root=mesh.root,
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                       start_new_session=True)  # fmt: skip
     try:
@@ -67,20 +67,28 @@ def _servers_in_tree(pid: int) -> dict[int, str]:
     return {p: cmd for p, cmd in found.items() if " api grpc" in cmd or " code-server " in cmd}
 
 
+SERVER_MARKS = (" api grpc", " code-server ", "code_server_fork")
+
+
+def _spawned_servers(pid: int) -> list[str]:
+    """Commands of code servers below ``pid`` (not counting ``pid`` itself)."""
+    below = [cmdline(p) for p in process_tree(pid) if p != pid]
+    return [cmd for cmd in below if any(mark in cmd for mark in SERVER_MARKS)]
+
+
 def check_one_server_per_location(ui: RunningUi) -> None:
     """N code servers below `mesh ui`, one webserver and one daemon spawning none of their own."""
     locations = workspace_locations(ui.mesh.root)
-    state = ui.state()
-    servers = _servers_in_tree(ui.proc.pid)
-    assert len(servers) == len(locations)  # no server spawned per location by webserver/daemon
-    named = {cmd.split("--location-name ")[1].split()[0] for cmd in servers.values()}
-    assert named == locations == set(state["servers"])
-    children = {p: cmdline(p) for p in process_tree(ui.proc.pid) if p != ui.proc.pid}
-    assert sum("dagster-webserver" in c for c in children.values()) == 1
-    assert sum("dagster-daemon" in c for c in children.values()) == 1
+    servers = {name: s["pid"] for name, s in ui.state()["servers"].items()}
+    assert set(servers) == locations
+    tree = process_tree(ui.proc.pid)
+    assert len(set(servers.values())) == len(locations) and set(servers.values()) <= set(tree)
+    children = {p: cmdline(p) for p in tree if p != ui.proc.pid}
+    grpc = [p for p, cmd in children.items() if " api grpc" in cmd]
+    assert not grpc or sorted(grpc) == sorted(servers.values())  # `api grpc` ones: only these
     for name in ("dagster-webserver", "dagster-daemon"):
-        top = next(p for p, c in children.items() if name in c)
-        assert not _servers_in_tree(top), f"{name} spawned its own code servers"
+        (top,) = [p for p, c in children.items() if name in c]
+        assert not _spawned_servers(top), f"{name} spawned code servers of its own"
     generated = (ui.mesh.home / "dagster" / "workspace.yaml").read_text()
     assert "grpc_server" in generated and "python_module" not in generated
 
@@ -164,5 +172,6 @@ def test_a_location_that_fails_to_load_is_named_with_its_log(tmp_path):
     assert "location 'broken' failed to load" in done.stderr
     assert "nowhere" in done.stderr.split("\n", 1)[1]  # the load's exception follows
     assert str(Path(mesh.home) / "logs" / "code-server-broken.log") in done.stderr
-    leftovers = subprocess.run(["pgrep", "-f", str(mesh.root)], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == ""
+    for pattern in (str(mesh.root), "code_server_fork"):
+        left = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+        assert left.stdout.strip() == "", pattern

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -19,10 +20,13 @@ from mesh_platform.cli.ui_state import (
     take_requests,
     write_state,
 )
+from mesh_platform.orchestration.code_server_fork import ForkServer
 from mesh_platform.orchestration.code_servers import (
     SERVER_KINDS,
     CodeServer,
     CodeServerError,
+    Location,
+    Process,
     free_port,
     read_locations,
     start_server,
@@ -46,7 +50,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def stop_groups(procs: list[subprocess.Popen], grace: float = STOP_GRACE_SECONDS) -> None:
+def stop_groups(procs: Sequence[Process], grace: float = STOP_GRACE_SECONDS) -> None:
     """SIGTERM each child's process group (the code servers it spawned too), SIGKILL stragglers."""
     for proc in procs:
         if _group_alive(proc.pid):
@@ -81,20 +85,30 @@ class _Session:
         self.paths, self.kind = paths, kind
         self.servers: list[CodeServer] = []
         self.others: list[tuple[str, subprocess.Popen]] = []
+        self.forker: ForkServer | None = None
         self.signals: list[int] = []
         self.state: dict = {}
 
-    def procs(self) -> list[subprocess.Popen]:
-        """Every child, code servers first."""
-        return [s.proc for s in self.servers] + [p for _, p in self.others]
+    def procs(self) -> list[Process]:
+        """Every child, code servers first, the fork server (if any) last."""
+        forker: list[Process] = [self.forker.proc] if self.forker else []
+        return [s.proc for s in self.servers] + [p for _, p in self.others] + forker
 
     def start_servers(self) -> None:
         """One code server per location of workspace.yaml, each on a free loopback port."""
         workspace = self.paths.dagster_project / "workspace.yaml"
         logs = self.paths.home / "logs"
-        for location in read_locations(workspace):
-            server = start_server(location, free_port(LOOPBACK), logs, LOOPBACK, self.kind)
-            self.servers.append(server)
+        locations = read_locations(workspace)
+        if self.kind == "fork":
+            modules = sorted({loc.module for loc in locations})
+            self.forker = ForkServer(modules, logs / "code-server-fork.log")
+        for location in locations:
+            self.servers.append(self._start(location, free_port(LOOPBACK)))
+
+    def _start(self, location: Location, port: int) -> CodeServer:
+        spawn = self.forker.spawn if self.forker else None
+        logs = self.paths.home / "logs"
+        return start_server(location, port, logs, LOOPBACK, self.kind, spawn)
 
     def start(self, name: str, cmd: list[str]) -> None:
         """Start a child in its own process group: a stop reaches whatever it spawns."""
@@ -102,8 +116,9 @@ class _Session:
 
     def crashed(self) -> tuple[str, int] | None:
         """(name, exit code) of a child that exited, if one did."""
-        named = [(s.location.name, s.proc) for s in self.servers] + self.others
-        return next(((n, p.returncode) for n, p in named if p.poll() is not None), None)
+        named: list[tuple[str, Process]] = [(s.location.name, s.proc) for s in self.servers]
+        named += self.others
+        return next(((n, code) for n, p in named if (code := p.poll()) is not None), None)
 
     def reload(self) -> None:
         """Restart the code server of each requested location; the others are left alone."""
@@ -117,7 +132,7 @@ class _Session:
             return {"status": "unknown location"}
         old = self.servers[index]
         stop_groups([old.proc])
-        new = start_server(old.location, old.port, old.log.parent, LOOPBACK, self.kind)
+        new = self._start(old.location, old.port)
         self.servers[index] = new
         self.state["servers"][name] = server_entry(new)
         try:
@@ -134,9 +149,10 @@ def ui_cmd(
         None, "--mlflow-port", help="Also serve MLflow's UI on this port (mesh-platform[ui])."
     ),
     server: str = typer.Option(
-        "grpc",
-        help="Code server per location: grpc (`dagster api grpc`, least memory) or "
-        "code-server (`dagster code-server start`: the UI's Reload reloads code in place).",
+        "fork",
+        help="Code server per location: fork (`dagster api grpc` forked from one process that "
+        "imported the libraries once: least memory and CPU), grpc (a fresh `dagster api grpc` "
+        "each) or code-server (`dagster code-server start`: the UI's Reload reloads in place).",
     ),  # fmt: skip
 ) -> None:
     """Start the Dagster UI: one code server per location, webserver and daemon sharing them.

@@ -9,12 +9,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 # `dagster api grpc`: one process per location. `dagster code-server start` adds a proxy process
 # (~95 MiB more per location, bench/README.md) that can reload its code in place.
-SERVER_KINDS = {"grpc": ("api", "grpc"), "code-server": ("code-server", "start")}
+# "fork": `dagster api grpc` in children of one process that imported the libraries once.
+SERVER_KINDS = {
+    "grpc": ("api", "grpc"),
+    "code-server": ("code-server", "start"),
+    "fork": ("api", "grpc"),
+}
 READY_TIMEOUT_SECONDS = 300.0
 
 
@@ -32,13 +38,30 @@ class Location:
     working_directory: Path
 
 
+class Process(Protocol):
+    """What is used of a code server's process: a Popen, or a forked child's handle."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...  # noqa: D102
+
+    def wait(self, timeout: float | None = None) -> int: ...  # noqa: D102
+
+    @property
+    def returncode(self) -> int | None: ...  # noqa: D102
+
+
+# Forks `dagster api grpc ARGS` with output to a log in a working directory (code_server_fork).
+Spawn = Callable[[list[str], Path, Path], Process]
+
+
 @dataclass
 class CodeServer:
     """A running code server: its location, port, process and log file."""
 
     location: Location
     port: int
-    proc: subprocess.Popen
+    proc: Process
     log: Path
 
 
@@ -78,17 +101,28 @@ def server_command(location: Location, port: int, host: str, kind: str = "grpc")
     cmd += ["-m", location.module, "-d", str(location.working_directory)]
     if location.attribute:
         cmd += ["-a", location.attribute]
-    if kind == "grpc":  # a load error is served (shown in the UI), not an exit of the server
+    if kind != "code-server":  # a load error is served (shown in the UI), not an exit of the server
         cmd.append("--lazy-load-user-code")
     return [*cmd, "--location-name", location.name, "-h", host, "-p", str(port)]
 
 
 def start_server(
-    location: Location, port: int, logs: Path, host: str = "127.0.0.1", kind: str = "grpc"
+    location: Location,
+    port: int,
+    logs: Path,
+    host: str = "127.0.0.1",
+    kind: str = "grpc",
+    spawn: Spawn | None = None,
 ) -> CodeServer:
-    """Start one code server in its own process group, output to ``logs``/code-server-NAME.log."""
+    """Start one code server in its own process group, output to ``logs``/code-server-NAME.log.
+
+    With ``spawn`` (kind "fork"), it is forked by a fork server instead of started afresh.
+    """
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"code-server-{location.name}.log"
+    if spawn is not None:
+        args = server_command(location, port, host, kind)[3:]  # after `dagster api grpc`
+        return CodeServer(location, port, spawn(args, log, location.working_directory), log)
     with log.open("ab") as out:
         proc = subprocess.Popen(
             server_command(location, port, host, kind), stdout=out, stderr=subprocess.STDOUT,
