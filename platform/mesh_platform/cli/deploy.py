@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from mesh_platform.orchestration.code_servers import SERVER_KINDS
 from mesh_platform.orchestration.deploy_render import Target, render
 from mesh_platform.settings import mesh_paths
 
+CLUSTER_KINDS = ("grpc", "code-server")
 deploy_app = typer.Typer(help="Deploy the mesh on a cluster: one code server per domain.")
 
 
@@ -24,8 +24,8 @@ def render_cmd(
     ),
 ) -> None:
     """Write a Dockerfile per code location and Helm values (docs/deploy.md) from the workspace."""
-    if server not in SERVER_KINDS:
-        raise typer.BadParameter(f"one of {', '.join(SERVER_KINDS)}", param_hint="--server")
+    if server not in CLUSTER_KINDS:  # a pod serves one location: nothing to fork from
+        raise typer.BadParameter(f"one of {', '.join(CLUSTER_KINDS)}", param_hint="--server")
     paths = mesh_paths()
     target = Target(registry=registry.rstrip("/"), tag=tag, prefix=prefix, kind=server)
     for path in render(paths.root, output, target):
