@@ -182,8 +182,8 @@ def ui_cmd(
 def _serve(session: _Session, host: str, port: int, mlflow_port: int | None) -> bool:
     """Start the servers, wait for them, then the webserver and daemon; False if stopped."""
     paths = session.paths
-    session.start_servers()
     try:
+        session.start_servers()
         if not wait_all_ready(session.servers, LOOPBACK, stopped=lambda: bool(session.signals)):
             return False
     except CodeServerError as exc:

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from mesh_platform.orchestration.code_servers import CodeServerError
+
 PRELOAD = ("dagster._cli.api", "mesh_platform.ml.assets")  # the server, the models' libraries
 
 
@@ -91,6 +93,7 @@ class ForkServer:
 
     def __init__(self, modules: list[str], log: Path) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", __name__, *modules], stdin=subprocess.PIPE,
@@ -111,16 +114,21 @@ class ForkServer:
                 elif "exit" in message:
                     self.codes[message["exit"]] = message["code"]
                 self._lock.notify_all()
+        with self._lock:  # the fork server ended: nobody waits for an answer that cannot come
+            self._lock.notify_all()
 
     def spawn(self, args: list[str], log: Path, cwd: Path) -> ForkedProcess:
         """Fork a child running `dagster api grpc ARGS`; its handle."""
         assert self.proc.stdin is not None
+        request = json.dumps({"args": args, "log": str(log), "cwd": str(cwd)}) + "\n"
         with self._lock:
-            self.proc.stdin.write(json.dumps({"args": args, "log": str(log), "cwd": str(cwd)}))
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-            if not self._lock.wait_for(lambda: self._pids, timeout=120):
-                raise RuntimeError(f"the fork server did not answer (log: {log})")
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.write(request)
+                self.proc.stdin.flush()
+            answered = lambda: self._pids or self.proc.poll() is not None  # noqa: E731
+            if not self._lock.wait_for(answered, timeout=120) or not self._pids:
+                raise CodeServerError(f"the fork server did not start a code server "
+                                      f"(log: {self.log})")  # fmt: skip
             return ForkedProcess(self._pids.pop(0), self)
 
 
