@@ -162,7 +162,7 @@ def ui_cmd(
     if server not in SERVER_KINDS:
         raise typer.BadParameter(f"one of {', '.join(SERVER_KINDS)}", param_hint="--server")
     paths = mesh_paths()
-    # In a child process: this one then stays small (~40 MiB, not ~165 with dagster and dbt).
+    # In a child: this process stays at 91 MiB RSS idle (bench_ui), 166 MiB when it prepared itself.
     subprocess.run([sys.executable, "-c", f"from {__name__} import prepare; prepare()"], check=True)
     session = _Session(paths, server)
     signal.signal(signal.SIGTERM, lambda signum, frame: session.signals.append(signum))

@@ -14,7 +14,7 @@ from typing import Protocol
 import yaml
 
 # `dagster api grpc`: one process per location. `dagster code-server start` adds a proxy process
-# (~95 MiB more per location, bench/README.md) that can reload its code in place.
+# (97 MiB RSS more per location, bench/README.md) that can reload its code in place.
 # "fork": `dagster api grpc` in children of one process that imported the libraries once.
 SERVER_KINDS = {
     "grpc": ("api", "grpc"),
