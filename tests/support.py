@@ -200,3 +200,46 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 
             return True
         time.sleep(step)
     return False
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent PID -> child PIDs of every process, from /proc."""
+    found: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        found.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (by parent PID, whatever their session), from /proc."""
+    children, tree, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop()
+        if Path(f"/proc/{current}").exists():
+            tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def cmdline(pid: int) -> str:
+    """The command line of ``pid`` ('' once it exited)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def memory_mib(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of ``pid`` in MiB, from /proc/PID/smaps_rollup; (0, 0) once it exited."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+    except OSError:
+        return 0.0, 0.0
+    kib = {key: int(value.split()[0]) for key, value in (line.split(":") for line in lines)}
+    return kib["Rss"] / 1024, kib["Pss"] / 1024

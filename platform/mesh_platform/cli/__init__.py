@@ -8,6 +8,7 @@ from mesh_platform.cli import (
     contracts,
     contracts_draft,
     defs,
+    deploy,
     import_dbt,
     init,
     inspect,
@@ -16,6 +17,7 @@ from mesh_platform.cli import (
     mlflow_ui,
     models,
     new,
+    reload,
     ui,
 )
 from mesh_platform.meshfile import MeshFileError
@@ -33,8 +35,12 @@ lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)
 mlflow_ui.register(app)
+reload.register(app)
+deploy.register(app)
 inspect.register(app)
 ui.register(app)
+reload.register(app)
+deploy.register(app)
 new.register(app)
 import_dbt.register(app)
 ci.register(app)
