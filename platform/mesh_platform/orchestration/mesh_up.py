@@ -22,7 +22,7 @@ from mesh_platform.orchestration.run_summary import (
     failed_checks,
     root_message,
 )
-from mesh_platform.settings import MeshPaths
+from mesh_platform.settings import MeshPaths, mesh_paths
 
 if TYPE_CHECKING:
     from mesh_platform.descriptors.loader import Domain
@@ -156,7 +156,7 @@ def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
         emit(StepEvent(domain, "definitions", "started"))
         # The run is recorded with the domain's code location: the UI can re-execute it.
         result = execute_location_job(
-            instance, domain, str(domain_dir.parent.parent), run_id, _QUIET,
+            instance, domain, str(mesh_paths().root), run_id, _QUIET,
             tags={"mesh/trigger": trigger, "mesh/domain": domain},
         )  # fmt: skip
         return _summarise(domain, result, time.perf_counter() - started)
