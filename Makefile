@@ -34,7 +34,8 @@ demo: bootstrap
 	$(UV) run mesh govern --format html --output $(MESH_HOME)/reports/governance.html
 	$(UV) run mesh govern
 	$(UV) run mesh models list
-	@echo "Now: 'make ui' and open http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow)"
+	@echo "Now: 'make ui' and open http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow);"
+	@echo "with it running the mesh runs itself, and 'uv run mesh serve' serves recommendations (docs/automation.md)"
 
 ui: bootstrap
 	$(UV) run mesh ui --mlflow-port 5000
