@@ -28,7 +28,7 @@ def _rows(n: int, start: int = 0) -> pa.Table:
 def _plain_catalog(home: Path) -> SqlCatalog:
     """The catalog as any pyiceberg user would open it, without platform code."""
     db = home / "iceberg" / "catalog.db"
-    return SqlCatalog("mesh", uri=f"sqlite:///{db}", warehouse=(home / "lake").as_uri())
+    return SqlCatalog("mesh", uri=f"sqlite:///{db}", warehouse=f"file://{home / 'lake'}")
 
 
 def _duck(paths: list[str]) -> list[tuple]:
@@ -46,6 +46,14 @@ def test_publish_twice_and_time_travel_with_pyiceberg_alone(tmp_path: Path) -> N
     assert ice.current_snapshot().snapshot_id == s2  # type: ignore[union-attr]
     assert ice.scan().to_arrow().num_rows == 3
     assert ice.scan(snapshot_id=s1).to_arrow().sort_by("id").equals(_rows(5))
+
+
+def test_a_mesh_home_with_a_space_keeps_its_files_inside_it(tmp_path: Path) -> None:
+    home = tmp_path / "mesh home"
+    publish(home, REF, _rows(3), None, {})
+    _, paths = pinned_files(home, REF)
+    assert all(p.startswith(f"{home}/lake/sales/orders_v1/data/") for p in paths)
+    assert len(_duck(paths)) == 3
 
 
 def test_summary_carries_the_given_properties(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def catalog(home: Path) -> SqlCatalog:
     return SqlCatalog(
         CATALOG_NAME,
         uri=f"sqlite:///{(home / 'iceberg' / 'catalog.db').resolve()}",
-        warehouse=(home / "lake").resolve().as_uri(),
+        warehouse=f"file://{(home / 'lake').resolve()}",  # not as_uri(): pyiceberg does not unquote
     )
 
 
