@@ -69,9 +69,11 @@ def main() -> None:
         _build(home, args.scale)
     with LiveMesh(home) as live:
         time.sleep(args.idle)
-        rss = live.ui_rss_mib()
-        print(f"mesh ui: answering with every location loaded after {live.ui_started_s:.1f} s; "
-              f"process tree RSS {rss:,.0f} MiB after {args.idle:.0f} s idle")  # fmt: skip
+        rss, pss = live.ui_memory_mib()
+        print(
+            f"mesh ui: answering with every location loaded after {live.ui_started_s:.1f} s; "
+            f"process tree RSS {rss:,.0f} MiB, PSS {pss:,.0f} MiB after {args.idle:.0f} s idle"
+        )
         since = time.time()
         _launch_cost(live, "customers")
         # Its publish rebuilds personalization: let that settle before the first event.

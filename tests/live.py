@@ -13,34 +13,21 @@ from typing import Any
 
 import dagster as dg
 
-from tests.support import free_port, graphql, start_mesh, stop, wait_for, wait_for_locations
+from tests.support import (
+    free_port,
+    graphql,
+    memory_mib,
+    process_tree,
+    start_mesh,
+    stop,
+    wait_for,
+    wait_for_locations,
+)
 
 SERVED = "personalization/recommender"  # the demo's served product (its `serving:` block)
 REEXECUTE = """mutation { launchPipelineReexecution(
   reexecutionParams: {parentRunId: "RUN_ID", strategy: ALL_STEPS}) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
-
-
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-        except OSError:
-            continue
-        total += next((int(ln.split()[1]) for ln in status.splitlines()
-                       if ln.startswith("VmRSS:")), 0)  # fmt: skip
-    return total / 1024
 
 
 def http_json(url: str, body: Any = None, timeout: float = 10) -> tuple[int, Any]:
@@ -165,9 +152,10 @@ class LiveMesh:
         assert answer["__typename"] == "LaunchRunSuccess", answer
         return answer["run"]["runId"]
 
-    def ui_rss_mib(self) -> float:
-        """RSS of `mesh ui`'s whole process tree (webserver, daemon, code servers, runs)."""
-        return tree_rss_mib(self.procs[0].pid)
+    def ui_memory_mib(self) -> tuple[float, float]:
+        """(RSS, PSS) summed over `mesh ui`'s process tree (webserver, daemon, code servers)."""
+        sizes = [memory_mib(pid) for pid in process_tree(self.procs[0].pid)]
+        return sum(rss for rss, _ in sizes), sum(pss for _, pss in sizes)
 
 
 def _first_run(home: Path, job: str, since: float) -> dg.DagsterRun | None:

@@ -12,7 +12,15 @@ import pytest
 
 from tests.integration.conftest import mesh
 from tests.openlineage_spec import require_spec
-from tests.support import REPO, free_port, graphql, start_mesh, stop, wait_for_locations
+from tests.support import (
+    REPO,
+    free_port,
+    graphql,
+    process_tree,
+    start_mesh,
+    stop,
+    wait_for_locations,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -106,23 +114,6 @@ EDGE_QUERY = """{ assetNodeOrError(assetKey: {path: ["sales", "order_lines"]}) {
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid``, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -143,7 +134,7 @@ def test_ui_serves_locations_edges_and_run_history(first_up, home):
         assert ["personalization", "stg_sales__order_lines"] in [k["path"] for k in edge]
         runs = graphql(port, RUNS_QUERY)["runsOrError"]["results"]
         assert len([r for r in runs if r["status"] == "SUCCESS"]) >= len(LOCATIONS)
-        spawned = _descendants(proc.pid)
+        spawned = set(process_tree(proc.pid)) - {proc.pid}
         assert len(spawned) >= 2 + len(WORKSPACE)  # webserver, daemon and code servers
     finally:
         code = stop(proc)
