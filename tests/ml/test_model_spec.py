@@ -125,3 +125,5 @@ def test_a_retrain_schedule_is_a_cron_expression():
     ).retrain_schedule
     found = errors(**RANKER, group=["member_id"], baseline="pop", retrain_schedule="weekly")
     assert "retrain_schedule" in found
+    found = errors(**RANKER, group=["member_id"], baseline="pop", retrain_schedule="99 * * * *")
+    assert "not a valid cron expression" in found["retrain_schedule"]

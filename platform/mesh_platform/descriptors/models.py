@@ -18,12 +18,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mesh_platform.descriptors.cron import cron_problem
 from mesh_platform.descriptors.serving import ServingSpec
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-# Five cron fields (minute hour day month weekday) or one of cron's @ aliases; Dagster's schedule
-# parses it fully when the location loads (importing Dagster here would slow `mesh validate`).
-CRON_PATTERN = r"^(@(hourly|daily|weekly|monthly|yearly)|([0-9A-Za-z*/,-]+\s+){4}[0-9A-Za-z*/,-]+)$"
 LANDING_SOURCE = "raw"  # default dbt source of landed tables (ingestion writes schema raw)
 # An owner is a Dagster team (team:<name>) or an e-mail address, as Dagster's owners field accepts.
 OWNER_PATTERN = re.compile(r"^(team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+\.[a-z]{2,})$")
@@ -232,7 +230,6 @@ class ModelSpec(_Strict):
     seed: int = 42
     retrain_schedule: str | None = Field(
         default=None,
-        pattern=CRON_PATTERN,
         description="cron (UTC) on which the model retrains, e.g. '0 3 * * 1'; without it, only "
         "drift or a person retrains it. New features are scored by the champion either way",
     )
@@ -275,6 +272,16 @@ class ModelSpec(_Strict):
         if self.bands and self.kind == "ranker":
             raise ValueError("a ranker publishes score and rank; 'bands' are for the other kinds")
         return self
+
+    @field_validator("retrain_schedule")
+    @classmethod
+    def _valid_cron(cls, cron: str | None) -> str | None:
+        problem = None if cron is None else cron_problem(cron)
+        if problem:
+            raise ValueError(
+                f"{cron!r} is not a valid cron expression ({problem}), e.g. '0 3 * * 1'"
+            )
+        return cron
 
     @field_validator("params")
     @classmethod
