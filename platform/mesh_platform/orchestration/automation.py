@@ -93,10 +93,9 @@ def build_port_sensor(domain: str, job, upstream: list, own: list) -> dg.SensorD
         seen = json.loads(context.cursor) if context.cursor else {}
         latest = _latest_ids(context.instance, upstream)
         fresh = new_publishes(seen, latest, 0 if seen else _baseline(context.instance, own))
-        if not fresh:
-            context.update_cursor(json.dumps({**seen, **latest}, sort_keys=True))
-            return dg.SkipReason("no new publish of a port this domain reads")
         context.update_cursor(json.dumps({**seen, **latest}, sort_keys=True))
+        if not fresh:
+            return dg.SkipReason("no new publish of a port this domain reads")
         waiting = _waiting_run(context.instance, job.name, domain)
         if waiting:
             return dg.SkipReason(f"run {waiting} is queued and will read {', '.join(fresh)}")
