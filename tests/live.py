@@ -72,6 +72,17 @@ def runs_since(home: Path, since: float) -> list[dg.DagsterRun]:
         return [r.dagster_run for r in sorted(records, key=lambda r: r.create_timestamp)]
 
 
+def run_failure(home: Path, run_id: str) -> str:
+    """The first failure message in a run's event log (what the UI shows for a failed run)."""
+    failures = (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE)
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        for record in instance.all_logs(run_id):
+            event = record.dagster_event
+            if event and event.event_type in failures:
+                return f"{event.step_key or 'run'}: {record.message or event.message}"[:800]
+    return "no failure event"
+
+
 def settled(home: Path, since: float) -> bool:
     """No run created since ``since`` is queued, starting or in progress."""
     waiting = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}

@@ -155,3 +155,17 @@ def test_code_references_point_at_the_teams_files_not_the_prepared_copy(definiti
     spec = _specs(definitions["sales"])[dg.AssetKey(["sales", "order_lines"])]
     paths = [r.file_path for r in spec.metadata["dagster/code_references"].code_references]
     assert str(REPO / "domains/sales/dbt/models/marts/order_lines.sql") in paths
+
+
+@pytest.mark.parametrize("name", DOMAINS)
+def test_every_run_of_a_domain_is_tagged_for_the_one_run_per_domain_queue(definitions, name):
+    """Two runs of one domain side by side would both open its DuckDB warehouse: one fails."""
+    instance = yaml.safe_load((REPO / "dagster_project" / "dagster.yaml").read_text())
+    limits = instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    per_domain = {"key": "mesh/domain", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert per_domain in limits
+    jobs = list(definitions[name].jobs or [])
+    schedules = list(definitions[name].schedules or [])
+    assert jobs, f"{name} has no job"
+    assert all(j.tags.get("mesh/domain") == name for j in jobs), [j.name for j in jobs]
+    assert all(s.tags.get("mesh/domain") == name for s in schedules)

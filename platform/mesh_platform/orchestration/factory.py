@@ -13,7 +13,7 @@ from mesh_platform.descriptors.loader import Domain, load_domain
 from mesh_platform.governance.checks import with_governance_checks
 from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing_ports
 from mesh_platform.ingest.sensors import build_landing_sensor
-from mesh_platform.orchestration.automation import on_port_publish, retrain_schedule
+from mesh_platform.orchestration.automation import DOMAIN_TAG, on_port_publish, retrain_schedule
 from mesh_platform.settings import MeshPaths, mesh_paths
 
 _LANDING_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
@@ -54,6 +54,7 @@ def _ingestion(domain: Domain, paths: MeshPaths, training: dg.AssetSelection) ->
     job = dg.define_asset_job(
         f"{domain.name}_ingest",
         selection=dg.AssetSelection.assets(*assets.values()).downstream() - training,
+        tags={DOMAIN_TAG: domain.name},  # one run per domain at a time (dagster.yaml)
         description="Ingest landed files and rebuild everything downstream in the domain.",
     )
     op_names = {entity: asset.op.name for entity, asset in assets.items()}
@@ -82,8 +83,12 @@ def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list, list]:
         cron = product.model.retrain_schedule if product.model else None
         if cron:
             schedules.append(retrain_schedule(domain.name, product.name, cron, [train, score]))
-    job = dg.define_asset_job(f"{domain.name}_retrain", selection=dg.AssetSelection.assets(*assets),
-                              description="Train, gate and score the domain's models.")  # fmt: skip
+    job = dg.define_asset_job(
+        f"{domain.name}_retrain",
+        selection=dg.AssetSelection.assets(*assets),
+        tags={DOMAIN_TAG: domain.name},
+        description="Train, gate and score the domain's models.",
+    )
     return assets, [job], [build_drift_sensor(domain.name, scored, job)], schedules
 
 
