@@ -1,0 +1,101 @@
+"""The mesh's Iceberg catalog: embedded SQLite under MESH_HOME, or what pyiceberg's config names.
+
+Configuration follows pyiceberg's own convention for the catalog named ``mesh``: a
+``.pyiceberg.yaml`` (``catalog: {mesh: {...}}``) or ``PYICEBERG_CATALOG__MESH__<PROPERTY>``
+environment variables. What they leave unset takes the embedded defaults: a SQL catalog in
+``<MESH_HOME>/iceberg/catalog.db`` and the warehouse ``<MESH_HOME>/lake``. A PostgreSQL catalog
+is ``uri=postgresql+psycopg2://...``; a REST catalog ``type=rest`` with its ``uri``; an S3
+warehouse ``warehouse=s3://bucket/prefix`` with the ``s3.*`` FileIO properties.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
+from pyiceberg.utils.config import Config
+from sqlalchemy.engine import make_url
+
+from mesh_platform.ports.refs import PortRef
+
+CATALOG_NAME = "mesh"
+SECRET_WORDS = ("secret", "password", "token", "credential", "key-id", "session")
+_cache: dict[tuple, Catalog] = {}
+_lock = threading.Lock()
+
+
+def catalog_properties(home: Path) -> dict[str, str]:
+    """The catalog's properties: pyiceberg's configuration over the embedded defaults.
+
+    Args:
+        home: The mesh home (MESH_HOME).
+
+    Returns:
+        Properties for ``pyiceberg.catalog.load_catalog``.
+    """
+    home = Path(home).resolve()
+    defaults = {
+        "type": "sql",
+        "uri": f"sqlite:///{home / 'iceberg' / 'catalog.db'}",
+        # not Path.as_uri(): pyiceberg does not unquote %20, so a home with a space breaks
+        "warehouse": f"file://{home / 'lake'}",
+    }
+    configured = Config().get_catalog_config(CATALOG_NAME) or {}
+    return {**defaults, **{k: str(v) for k, v in configured.items()}}
+
+
+def catalog(home: Path) -> Catalog:
+    """The mesh's catalog, opened once per process and configuration.
+
+    Args:
+        home: The mesh home (MESH_HOME).
+
+    Returns:
+        The catalog; an embedded one has its SQLite file and lake folder created on first use.
+    """
+    props = catalog_properties(home)
+    key = tuple(sorted(props.items()))
+    with _lock:
+        found = _cache.get(key)
+        if found is None:
+            if props["uri"].startswith("sqlite:///"):
+                Path(props["uri"].removeprefix("sqlite:///")).parent.mkdir(
+                    parents=True, exist_ok=True
+                )
+            if props["warehouse"].startswith("file://"):
+                Path(props["warehouse"].removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+            found = _cache[key] = load_catalog(CATALOG_NAME, **props)
+        return found
+
+
+def load(home: Path, ref: PortRef) -> Table | None:
+    """A port's Iceberg table, or None when it was never published."""
+    try:
+        return catalog(home).load_table(ref.identifier)
+    except NoSuchTableError:
+        return None
+
+
+def warehouse(home: Path) -> str:
+    """The warehouse location (``file://...`` or ``s3://...``), without a trailing slash."""
+    return catalog_properties(home)["warehouse"].rstrip("/")
+
+
+def local_path(location: str) -> str:
+    """A ``file://`` location as a plain path; any other location unchanged."""
+    return location.removeprefix("file://")
+
+
+def describe(home: Path) -> dict[str, Any]:
+    """The catalog's configuration for people and other engines, secrets masked."""
+    props = catalog_properties(home)
+    if "://" in props.get("uri", "") and "@" in props["uri"]:  # user:password@host
+        props["uri"] = make_url(props["uri"]).render_as_string(hide_password=True)
+    return {
+        "name": CATALOG_NAME,
+        **{k: "***" if any(w in k.lower() for w in SECRET_WORDS) else v for k, v in props.items()},
+    }
