@@ -155,7 +155,7 @@ def test_bring_your_own_dbt_project(tmp_path: Path, projects: Path, case: Case):
     up = _mesh(root, home, "up")
     assert "2 of 2 domains ok" in up, up
     ports = json.loads(_mesh(root, home, "ports", "--format", "json"))
-    published = {(p["domain"], p["product"]): p["rows"] for p in ports}
+    published = {(p["domain"], p["product"]): p["rows"] for p in ports["ports"]}
     expected = {*((case.domain, m) for m in case.public), (case.consumer, case.product)}
     assert set(published) == expected and all(published.values()), published
     _mesh(root, home, "govern")

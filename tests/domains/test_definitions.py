@@ -70,7 +70,8 @@ def test_port_assets_carry_owner_tags_and_kinds(definitions, domain, port):
     assert spec.tags["mesh/domain"] == domain
     assert {"dbt", "duckdb", "parquet"} <= set(spec.kinds)
     assert spec.description and "output port" not in spec.description.lower()[:3]
-    assert spec.metadata["mesh/port_location"].value == f"lake/{domain}/{port}/v1/current"
+    assert spec.metadata["mesh/port_location"].value == f"lake/{domain}/{port}/v1"
+    assert spec.metadata["mesh/port_table"].value == f"{domain}.{port}_v1"
 
 
 def test_consumer_depends_on_producer_keys_across_locations(definitions):

@@ -47,7 +47,7 @@ def first_up(built_mesh):
 def ports_json(home: Path) -> dict[tuple[str, str], dict]:
     proc = mesh(home, "ports", "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    return {(p["domain"], p["product"]): p for p in json.loads(proc.stdout)}
+    return {(p["domain"], p["product"]): p for p in json.loads(proc.stdout)["ports"]}
 
 
 def test_mesh_up_publishes_every_port(first_up, home):

@@ -13,6 +13,7 @@ before the day ends. So a DATE element needs an SLA of at least 24 h to be satis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 
 import duckdb
 
+from mesh_platform import ports
 from mesh_platform.contracts.odcs import Contract
 from mesh_platform.descriptors.models import ProductSpec
-from mesh_platform.ports import snapshots as ports
 from mesh_platform.warehouse import connect
 
 FRESH, STALE, NEVER = "fresh", "stale", "never published"
@@ -85,21 +86,24 @@ def freshness_sla(product: ProductSpec, contract: Contract | None) -> FreshnessS
     return FreshnessSla(freshness_hours(product, contract), element)
 
 
-def newest_value(folder: Path, column: str) -> datetime | None:
+def newest_value(files: Sequence[str], column: str) -> datetime | None:
     """Newest value of a date or timestamp column over a snapshot's Parquet files, UTC.
 
     Args:
-        folder: the snapshot's folder (its ``*.parquet`` files are read with DuckDB).
+        files: the snapshot's data files (read with DuckDB).
         column: the column; a DATE counts from its midnight, a zoneless TIMESTAMP as UTC.
 
     Returns:
         The newest value, or None when the column is all NULL, absent or not a time.
     """
-    glob = str(Path(folder) / "*.parquet")
+    if not files:
+        return None
     quoted = '"' + column.replace('"', '""') + '"'
     con = connect()
     try:
-        row = con.execute(f"SELECT epoch(max({quoted})) FROM read_parquet(?)", [glob]).fetchone()
+        row = con.execute(
+            f"SELECT epoch(max({quoted})) FROM read_parquet(?, union_by_name = true)", [list(files)]
+        ).fetchone()
     except duckdb.Error:
         return None
     finally:
@@ -127,7 +131,7 @@ def judge(
     if sla.element is None:
         newest = datetime.fromisoformat(snapshot.published_at)
     elif newest is None:
-        newest = newest_value(Path(snapshot.path), sla.element)
+        newest = newest_value(snapshot.files, sla.element)
     if newest is None:
         return Verdict(STALE, sla.basis, sla.hours, None, None)
     age = (now - newest).total_seconds() / 3600
@@ -136,13 +140,13 @@ def judge(
 
 
 def port_verdict(
-    lake: Path, ref: ports.PortRef, product: ProductSpec, contract: Contract | None,
+    home: Path, ref: ports.PortRef, product: ProductSpec, contract: Contract | None,
     now: datetime | None = None,
 ) -> Verdict:  # fmt: skip
-    """The verdict on a port's current snapshot, read from the lake.
+    """The verdict on a port's current snapshot, read from its table.
 
     Args:
-        lake: root of the lake.
+        home: the mesh home (its catalog).
         ref: the port.
         product: its product (for the SLO of a port without a contract).
         contract: its contract, None for an uncontracted private port.
@@ -151,5 +155,5 @@ def port_verdict(
     Returns:
         Status, basis, newest value, age and promised hours.
     """
-    snapshot = ports.current_snapshot(lake, ref)
+    snapshot = ports.current_snapshot(home, ref)
     return judge(freshness_sla(product, contract), snapshot, now or datetime.now(UTC))

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from mesh_platform import ports
 from mesh_platform.catalog.freshness import Verdict, port_verdict
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.contracts.odcs import Contract
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import load_mesh
 from mesh_platform.descriptors.models import ProductSpec
-from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
 
 CHECK_NAME = "freshness"
@@ -84,7 +84,7 @@ def verdict_metadata(verdict: Verdict) -> dict[str, dg.RawMetadataValue]:
 
 def evaluate(target: PortTarget, paths: MeshPaths, now: datetime) -> dg.AssetCheckEvaluation:
     """The check's result for one port now: passed only while fresh (a warning otherwise)."""
-    verdict = port_verdict(paths.lake, target.ref, target.product, target.contract, now)
+    verdict = port_verdict(paths.home, target.ref, target.product, target.contract, now)
     return dg.AssetCheckEvaluation(
         asset_key=target.key, check_name=CHECK_NAME, passed=verdict.fresh,
         metadata=verdict_metadata(verdict), severity=dg.AssetCheckSeverity.WARN,
@@ -144,7 +144,7 @@ def sensor_tick(
     now = now or datetime.now(UTC)
     events, cursor = [], dict(seen)
     for target in port_targets(paths):
-        snap = ports.current_snapshot(paths.lake, target.ref)
+        snap = ports.current_snapshot(paths.home, target.ref)
         if snap is None:
             continue
         ev = evaluate(target, paths, now)

@@ -6,12 +6,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_platform import ports
 from mesh_platform.catalog.freshness import FRESH, NEVER, STALE, freshness_sla, judge
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.descriptors.errors import SpecError, SpecErrors
 from mesh_platform.descriptors.loader import Domain, load_mesh
 from mesh_platform.descriptors.models import OutputPort, ProductSpec
-from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
 
 __all__ = ["FRESH", "NEVER", "STALE", "CatalogEntry", "catalog"]
@@ -59,7 +59,7 @@ def _entry(
 ) -> CatalogEntry:
     contract = load_port_contract(paths.contracts, domain.name, port.name, port.version)
     ref = ports.PortRef(domain.name, port.name, port.version)
-    snap = ports.current_snapshot(paths.lake, ref)
+    snap = ports.current_snapshot(paths.home, ref)
     verdict = judge(freshness_sla(product, contract), snap, now)
     columns = {c.name or "": c.description or "" for c in contract.columns} if contract else {}
     return CatalogEntry(

@@ -15,6 +15,7 @@ from mesh_platform.catalog.freshness import freshness_hours, freshness_sla
 from mesh_platform.contracts.odcs import CLASSIFICATIONS, Contract
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import OutputPort, ProductSpec
+from mesh_platform.ports import PortRef
 
 CODE_REFERENCES_KEY = "dagster/code_references"
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
@@ -155,9 +156,10 @@ def port_attributes(
     """
     root = domain.path.parent.parent
     files = {**(code_files or {}), "product descriptor": descriptor_path(domain, product)}
-    rel = f"lake/{domain.name}/{port.name}/v{port.version}/current"
+    ref = PortRef(domain.name, port.name, port.version)
     metadata: dict[str, Any] = {
-        "mesh/port_location": dg.MetadataValue.text(rel),
+        "mesh/port_table": dg.MetadataValue.text(ref.table),  # its Iceberg table
+        "mesh/port_location": dg.MetadataValue.text(f"lake/{ref.relative_dir}"),
         "mesh/port_version": dg.MetadataValue.int(port.version),
         "mesh/freshness_hours": dg.MetadataValue.float(freshness_hours(product, contract)),
         "mesh/freshness_basis": dg.MetadataValue.text(freshness_sla(product, contract).basis),

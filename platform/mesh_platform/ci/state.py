@@ -12,7 +12,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import subprocess
 import tarfile
 from dataclasses import dataclass, field
@@ -22,11 +21,16 @@ from typing import Any
 import duckdb
 
 from mesh_platform.dbt.render import render_project
-from mesh_platform.dbt.sources import LANDING_META, LANDING_SOURCE, port_meta
+from mesh_platform.dbt.sources import (
+    LANDING_META,
+    LANDING_SOURCE,
+    PORTS_SCHEMA,
+    port_meta,
+    port_view,
+)
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import load_domain
-
-_LOCATION = re.compile(r"read_parquet\('([^']+)'\)")
+from mesh_platform.ports import PortRef
 
 
 @dataclass
@@ -124,13 +128,14 @@ def stub_sources(root: Path, domain: str, manifest: Path, home: Path) -> None:
     with duckdb.connect(str(home / "warehouse" / f"{domain}.duckdb")) as con:
         for source in sources:
             meta = port_meta(source)
-            found = _LOCATION.search(meta.get("external_location", ""))
-            if meta.get("mesh_port") and found:
-                cols = _port_columns(root, meta["mesh_port"], int(meta.get("mesh_port_version", 1)))
+            if meta.get("mesh_port"):  # the view its runs read a pinned snapshot through, empty
+                major = int(meta.get("mesh_port_version", 1))
+                cols = _port_columns(root, meta["mesh_port"], major)
                 select = ", ".join(f'NULL::{t} AS "{c}"' for c, t in cols)
-                out = home / found.group(1).replace("*", "_ci_stub")
-                out.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"COPY (SELECT {select} LIMIT 0) TO '{out}' (FORMAT parquet)")
+                producer, product = meta["mesh_port"].split("/")
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {PORTS_SCHEMA}")
+                view = port_view(PortRef(producer, product, major))
+                con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {select} LIMIT 0")
             elif meta.get(LANDING_META) or source["source_name"] == LANDING_SOURCE:
                 entity = meta.get(LANDING_META) or source["name"]
                 ensure_tables(con, load_source_shape(root / "contracts", domain, entity))

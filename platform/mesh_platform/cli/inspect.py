@@ -37,25 +37,32 @@ def validate_cmd() -> None:
 
 
 def ports_cmd(fmt: Format = typer.Option(Format.table, "--format", help="table or json")) -> None:
-    """List every published output port and its current snapshot."""
-    from mesh_platform.ports.snapshots import list_ports
+    """List every published output port: its Iceberg table and current snapshot.
+
+    The JSON form is ``{"catalog": ..., "ports": [...]}``: the catalog's configuration (secrets
+    masked) is what another engine needs to read the same tables.
+    """
+    from mesh_platform.ports import list_ports
+    from mesh_platform.ports.lakehouse import describe
 
     paths = mesh_paths()
-    snapshots = list_ports(paths.lake)
+    snapshots = list_ports(paths.home)
     rows = [
-        {"domain": s.domain, "product": s.product, "version": s.version, "path": s.path,
-         "rows": s.rows, "published_at": s.published_at, "snapshot_id": s.snapshot_id}
+        {"domain": s.domain, "product": s.product, "version": s.version, "table": s.table,
+         "path": s.path, "rows": s.rows, "published_at": s.published_at,
+         "snapshot_id": s.snapshot_id}
         for s in snapshots
     ]  # fmt: skip
+    catalog = describe(paths.home)
     if fmt is Format.json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps({"catalog": catalog, "ports": rows}, indent=2))
         return
-    table = Table(title=f"output ports in {paths.lake}")
-    for col in ("domain", "product", "version", "rows", "published_at", "path"):
+    table = Table(title=f"output ports: Iceberg catalog {catalog['uri']}")
+    for col in ("table", "version", "rows", "published_at", "snapshot_id"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["domain"], r["product"], f"v{r['version']}", f"{r['rows']:,}",
-                      r["published_at"], r["path"])  # fmt: skip
+        table.add_row(r["table"], f"v{r['version']}", f"{r['rows']:,}", r["published_at"],
+                      r["snapshot_id"])  # fmt: skip
     console.print(table)
     if not rows:
         console.print("no port published yet: run `mesh up`")

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject, dbt_assets
 
+from mesh_platform import ports
 from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.column_lineage import lineage_metadata
 from mesh_platform.catalog.freshness import freshness_sla, judge
@@ -20,10 +21,12 @@ from mesh_platform.contracts.checks import (
     contract_check_spec,
     load_port_contract,
 )
+from mesh_platform.contracts.table_schema import publish_facts
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.cli_resource import MeshDbtCli
 from mesh_platform.dbt.errors import contract_mismatches
 from mesh_platform.dbt.port_inputs import inputs_first, refused_input
+from mesh_platform.dbt.port_views import pin_port_views
 from mesh_platform.dbt.project import run_target_path
 from mesh_platform.dbt.sandbox import guard_build
 from mesh_platform.dbt.translator import MeshTranslator
@@ -36,8 +39,8 @@ from mesh_platform.lineage.emit import (
     emit,
     lineage_enabled,
 )
+from mesh_platform.lineage.naming import port_dataset
 from mesh_platform.lineage.publication import publication
-from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
 
@@ -87,6 +90,8 @@ class DomainBuild:
         self.warehouse.path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB won't create it
         target = run_target_path(self.project, context.run.run_id)
         profiles = guard_build(self.domain, self.project, self.paths, target)  # refuses bad reads
+        # Every input port read at the snapshot current now, whatever its producer publishes next.
+        pins = pin_port_views(self.domain, self.paths, self.warehouse.path, context.run.run_id)
         # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
         dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(profiles))  # pyright: ignore[reportArgumentType]
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
@@ -120,7 +125,9 @@ class DomainBuild:
                     continue  # a port that was not published is not materialised
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
-        self._emit_lineage(context, target, pubs)
+        versions = {port_dataset(self.paths, r.domain, r.product, r.version): pin.snapshot_id
+                    for r, pin in pins.items()}  # fmt: skip
+        self._emit_lineage(context, target, pubs, versions)
         if not invocation.is_successful():
             error = invocation.get_error()
             # A port model's SQL against its contract is a person's fix: say which file and column.
@@ -140,7 +147,9 @@ class DomainBuild:
     def _model_of(self, context: dg.AssetExecutionContext, event: dg.Output) -> str:
         return context.asset_key_for_output(event.output_name).path[-1]
 
-    def _emit_lineage(self, context, target: Path, pubs: dict[str, Publication]) -> None:
+    def _emit_lineage(
+        self, context, target: Path, pubs: dict[str, Publication], versions: dict
+    ) -> None:
         """OpenLineage events of every model built, with ports; never fails the data run."""
         if not lineage_enabled():
             return
@@ -148,7 +157,7 @@ class DomainBuild:
             run = DagsterRun(self.domain.name, context.run.job_name, context.run.run_id)
             schema = duckdb_schema(self.warehouse.path)  # dbt has exited: the file is free
             dbt_events = dbt_model_events(
-                self.paths, self.domain.name, self.project.project_dir, target, schema
+                self.paths, self.domain.name, self.project.project_dir, target, schema, versions
             )
             code_dir = str(self.project.project_dir / "models")
             owners = list(self.domain.spec.owners)
@@ -182,7 +191,7 @@ class DomainBuild:
             return None, blocked_result(key, reason) if contract else None
         try:
             snap = ports.publish(
-                self.paths.lake,
+                self.paths.home,
                 ref,
                 write=masked_writer(
                     lambda folder: self.warehouse.export_parquet(relation, folder),
@@ -191,6 +200,7 @@ class DomainBuild:
                 ),
                 audit=audit,
                 run_id=context.run.run_id,
+                **publish_facts(contract),
             )
         except ports.AuditFailed as exc:
             failures.append(str(exc))

@@ -8,12 +8,19 @@ from typing import Any
 
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import LANDING_SOURCE as LANDING_SOURCE
-from mesh_platform.ports.snapshots import PortRef
+from mesh_platform.ports import PortRef
 
 LANDING_SCHEMA = "raw"
 PORT_META = "mesh_port"  # "<domain>/<product>" of the producer's output port
 VERSION_META = "mesh_port_version"  # the major read
 LANDING_META = "mesh_landing"  # the landing input a source table is (its raw table's name)
+# The schema of the consumer's warehouse where each run's pinned input-port snapshots are views.
+PORTS_SCHEMA = "mesh_ports"
+
+
+def port_view(ref: PortRef) -> str:
+    """The view a consumer's dbt reads a port through: ``mesh_ports."<d>__<p>_v<major>"``."""
+    return f'{PORTS_SCHEMA}."{ref.domain}__{ref.product}_v{ref.version}"'
 
 
 @dataclass
@@ -42,9 +49,14 @@ def _port_tables(domain: Domain) -> list[SourceTable]:
         producer, name = port.split("/")
         # Two majors of one port read side by side need two tables; one keeps the plain name.
         table = name if majors[port] == 1 else f"{name}_v{version}"
-        location = f"read_parquet('{PortRef(producer, name, version).current_glob}')"
+        # A subquery: dbt-duckdb quotes a location without "(" as a file path.
+        location = f"(SELECT * FROM {port_view(PortRef(producer, name, version))})"
         meta = {PORT_META: port, VERSION_META: version, "external_location": location}
-        out.append(SourceTable(producer, table, meta, f"{port} v{version}, current snapshot"))
+        out.append(
+            SourceTable(
+                producer, table, meta, f"{port} v{version}, the snapshot pinned at the run's start"
+            )
+        )
     return out
 
 

@@ -20,7 +20,7 @@ from mesh_platform.settings import MeshPaths
 if TYPE_CHECKING:
     from mesh_platform.descriptors.models import ProductSpec
     from mesh_platform.lineage.store import LineageStore
-    from mesh_platform.ports.snapshots import Snapshot
+    from mesh_platform.ports import Snapshot
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ class Runtime:
     @cached_property
     def snapshots(self) -> dict[tuple[str, str, int], Snapshot]:
         """Current snapshot of each published port, by (domain, port, major)."""
-        from mesh_platform.ports.snapshots import list_ports
+        from mesh_platform.ports import list_ports
 
         if not self.paths.lake.is_dir():
             return {}
-        return {(s.domain, s.product, s.version): s for s in list_ports(self.paths.lake)}
+        return {(s.domain, s.product, s.version): s for s in list_ports(self.paths.home)}
 
     @cached_property
     def lineage_store(self) -> LineageStore | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -39,14 +39,14 @@ def _phone_like(value: str) -> bool:
     return re.match(PHONE, value) is not None and 7 <= sum(ch.isdigit() for ch in value) <= 15
 
 
-def scan_folder(
-    folder: Path, skip: set[str] | None = None, rows: int = SAMPLE_ROWS
+def scan_files(
+    files: Sequence[str], skip: set[str] | None = None, rows: int = SAMPLE_ROWS
 ) -> list[PiiHit]:
     """Sample the Parquet files of one snapshot and report text columns that hold PII-like values.
 
     A column counts when at least one sampled value matches; the redacted first match is kept.
     """
-    files = [str(f) for f in sorted(Path(folder).glob("*.parquet"))]
+    files = list(files)
     if not files:
         return []
     with duckdb.connect() as con:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mesh_platform.lineage.facets import as_dict
+from mesh_platform.lineage.facets import as_dict, dataset_version
 from mesh_platform.lineage.naming import DatasetName, port_dataset, warehouse_namespace
 from mesh_platform.lineage.sql_lineage import Schema, fill_missing_lineage, repair_cte_lineage
 from mesh_platform.settings import MeshPaths
@@ -17,41 +18,45 @@ _NON_SPEC_FACETS = {"dbt_model", "dbt_version", "dbt_run", "dbt_node"}
 
 
 def _port_sources(manifest: dict[str, Any], paths: MeshPaths) -> dict[str, DatasetName]:
-    """Map each port source's dbt name (``<db>.<source>.<table>``) to the port's dataset."""
+    """Map each port source's dbt name (``<db>.<source>.<table>``) to the port's dataset.
+
+    The view the source reads through (``<d>__<p>_v<major>``, see ``dbt.sources.port_view``)
+    maps to it too: SQL parsers see that view, not the source, in the compiled code.
+    """
     found = {}
     for source in manifest["sources"].values():
-        port = {**source.get("source_meta", {}), **source.get("meta", {})}.get("mesh_port")
-        if port:
+        meta = {**source.get("source_meta", {}), **source.get("meta", {})}
+        if port := meta.get("mesh_port"):
             domain, product = port.split("/")
+            major = int(meta.get("mesh_port_version", 1))
             name = f"{source['database']}.{source['schema']}.{source['identifier']}"
-            found[name] = port_dataset(paths, domain, product, _version(source))
+            found[name] = found[f"{domain}__{product}_v{major}"] = port_dataset(
+                paths, domain, product, major
+            )
     return found
 
 
-def _version(source: dict[str, Any]) -> int:
-    """Major version a port source reads, from its location (``.../v<major>/current/...``)."""
-    location = {**source.get("source_meta", {}), **source.get("meta", {})}.get(
-        "external_location", ""
-    )
-    for part in location.split("/"):
-        if part.startswith("v") and part[1:].isdigit():
-            return int(part[1:])
-    return 1
+def _port_of(name: str, ports: dict[str, DatasetName]) -> DatasetName | None:
+    return ports.get(name) or ports.get(name.rsplit(".", 1)[-1].strip('"'))
 
 
-def _rename_inputs(event: dict[str, Any], ports: dict[str, DatasetName]) -> None:
+def _rename_inputs(
+    event: dict[str, Any], ports: dict[str, DatasetName], versions: Mapping[DatasetName, str]
+) -> None:
     port_inputs = []
     for dataset in event.get("inputs", []):
-        if dataset["name"] in ports:
-            target = ports[dataset["name"]]
+        if target := _port_of(dataset["name"], ports):
             dataset["namespace"], dataset["name"] = target.namespace, target.name
+            if target in versions:  # the snapshot this run pinned and read
+                facets = dataset.setdefault("facets", {})
+                facets["datasetVersion"] = dataset_version(versions[target])
             port_inputs.append(target)
     for dataset in event.get("outputs", []):
         lineage = (dataset.get("facets") or {}).get("columnLineage")
         for field in (lineage or {}).get("fields", {}).values():
             for source in field.get("inputFields", []):
-                if source["name"] in ports:
-                    target = ports[source["name"]]
+                if found := _port_of(source["name"], ports):
+                    target = found
                 elif source["name"] == "read_parquet" and len(port_inputs) == 1:
                     # sqlglot sees the port read as a table function: it is the model's one port.
                     target = port_inputs[0]
@@ -90,6 +95,7 @@ def dbt_model_events(
     project_dir: Path,
     target_path: Path,
     schema: Schema | None = None,
+    versions: Mapping[DatasetName, str] | None = None,
 ) -> list[dict[str, Any]]:
     """START/COMPLETE/FAIL events of every model a dbt run built, with column lineage.
 
@@ -99,6 +105,7 @@ def dbt_model_events(
         project_dir: the dbt project.
         target_path: the run's own target folder (its manifest and run_results).
         schema: the warehouse's tables and columns, to trace columns computed in CTEs.
+        versions: the snapshot id each input port was read at (``datasetVersion``).
 
     Returns:
         Events as dicts, ports named by their Parquet location so producers and consumers join.
@@ -120,7 +127,7 @@ def dbt_model_events(
         event = as_dict(raw)
         if not event["job"]["name"].endswith(".build.run"):
             continue  # dbt test executions: their verdicts are asset checks, not lineage
-        _rename_inputs(event, ports)
+        _rename_inputs(event, ports, versions or {})
         _strip(event)
         model = model_of(event) or ""
         sql = compiled.get(model)

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from mesh_platform import ports
 from mesh_platform.access.masking import columns_to_mask, masked_writer
 from mesh_platform.catalog.metadata import port_attributes
 from mesh_platform.contracts.checks import check_result, contract_check_spec, load_port_contract
+from mesh_platform.contracts.table_schema import publish_facts
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import ProductSpec
@@ -22,7 +24,6 @@ from mesh_platform.ml.metadata import DRIFT_CHECK, drift_result, port_columns, t
 from mesh_platform.ml.scoring import Scored, check_drift, score, write_parquet
 from mesh_platform.ml.sources import check_access, pinned_snapshots
 from mesh_platform.ml.training import train_and_register
-from mesh_platform.ports import snapshots as ports
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse
 
@@ -80,7 +81,7 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
     def _train(context: dg.AssetExecutionContext):
         started = now()
         check_access(domain, product)
-        snapshots = pinned_snapshots(paths, product)
+        snapshots = pinned_snapshots(paths, product, context.run.run_id)
         try:
             data = load_training(_warehouse(paths, domain), spec, file)
         except ModelInputError as exc:  # nothing registered: the champion keeps serving
@@ -147,7 +148,9 @@ def _publish(
     ref = ports.PortRef(domain.name, port.name, port.version)
     mask = columns_to_mask(contract, product, port)
     write = masked_writer(lambda f: write_parquet(scored.predictions, f), mask, context.log.info)
-    return ports.publish(paths.lake, ref, audit=audit, run_id=context.run.run_id, write=write)
+    return ports.publish(
+        paths.home, ref, write, audit, context.run.run_id, **publish_facts(contract)
+    )
 
 
 def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):

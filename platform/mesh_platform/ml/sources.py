@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mesh_platform.access.rules import AccessDenied, Violation, port_read_problem
-from mesh_platform.ports.snapshots import PortRef, current_snapshot
+from mesh_platform.ports import PortRef
+from mesh_platform.ports.pins import pin_inputs
 from mesh_platform.settings import MeshPaths
 
 if TYPE_CHECKING:
@@ -38,25 +39,25 @@ def check_access(consumer: Domain, product: ProductSpec) -> None:
         raise AccessDenied(refused)
 
 
-def pinned_snapshots(paths: MeshPaths, product: ProductSpec) -> dict[str, str]:
-    """The current snapshot id of each declared input port (``domain/port`` -> id).
+def pinned_snapshots(paths: MeshPaths, product: ProductSpec, run_id: str) -> dict[str, str]:
+    """The snapshot id of each declared input port the run reads (``domain/port`` -> id).
 
-    The training table was built by dbt from these snapshots in the same run; recording them
-    with the model version says exactly which published data it learnt from.
+    In a run that built the training table with dbt, these are the snapshots its dbt step
+    pinned at the start; recording them with the model version says exactly which published
+    data it learnt from. A run without that step pins the current snapshots now.
 
     Args:
         paths: The mesh's paths.
         product: The ML product.
+        run_id: The training run.
 
     Returns:
         Snapshot ids of the ports published so far (a port never published is left out).
     """
-    found = {}
-    for port in product.input_ports:
-        if port.kind != "port" or not port.product:
-            continue
-        domain, name = port.product.split("/")
-        snap = current_snapshot(paths.lake, PortRef(domain, name, port.version))
-        if snap is not None:
-            found[port.product] = snap.snapshot_id
-    return found
+    refs = {
+        port.product: PortRef(port.product.split("/")[0], port.product.split("/")[1], port.version)
+        for port in product.input_ports
+        if port.kind == "port" and port.product
+    }
+    pins = pin_inputs(paths.home, run_id, refs.values())
+    return {name: pins[ref].snapshot_id for name, ref in refs.items() if ref in pins}

@@ -51,6 +51,7 @@ class Snapshot:
     published_at: str
     run_id: str | None = None
     table: str = ""
+    files: tuple[str, ...] = ()  # its data files: what a reader of this snapshot reads
 
 
 class AuditFailed(Exception):

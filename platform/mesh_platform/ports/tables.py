@@ -143,9 +143,12 @@ def _snapshot(ref: PortRef, table: Table, snap) -> Snapshot:
     summary = snap.summary.additional_properties if snap.summary else {}
     rows = summary.get(ROWS) or summary.get("total-records") or "0"
     published = datetime.fromtimestamp(snap.timestamp_ms / 1000, UTC).isoformat()
+    files = tuple(
+        local_path(t.file.file_path) for t in table.scan(snapshot_id=snap.snapshot_id).plan_files()
+    )
     return Snapshot(ref.domain, ref.product, ref.version, str(snap.snapshot_id),
                     local_path(table.location()), int(rows), published, summary.get(RUN_ID),
-                    ref.table)  # fmt: skip
+                    ref.table, files)  # fmt: skip
 
 
 def current_snapshot(home: Path, ref: PortRef) -> Snapshot | None:

@@ -9,7 +9,7 @@ from mesh_platform.catalog.freshness import STALE, port_verdict
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
 from mesh_platform.governance.policies._util import lint_owner
-from mesh_platform.ports.snapshots import PortRef
+from mesh_platform.ports import PortRef
 
 
 def check(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
@@ -66,7 +66,7 @@ def _stale_ports(ctx: MeshContext, policy: Policy) -> Iterator[Finding]:
             if (ref.domain, ref.product, ref.version) not in ctx.runtime.snapshots:
                 continue
             contract = ctx.port_contract(domain.name, port.name, port.version)
-            verdict = port_verdict(ctx.paths.lake, ref, product, contract, now)
+            verdict = port_verdict(ctx.paths.home, ref, product, contract, now)
             if verdict.status == STALE:
                 file = ctx.product_file(domain, product.name)
                 where = ctx.rel(contract.path) if contract else file

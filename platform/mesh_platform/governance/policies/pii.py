@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from mesh_platform.access.masking import PII, pii_verdict
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.descriptors.models import ProductSpec
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
-from mesh_platform.governance.pii_scan import scan_folder
+from mesh_platform.governance.pii_scan import scan_files
 
 MASK_FIX = (
     "hash or coarsen it in the dbt model and classify it pii-masked, or declare "
@@ -63,7 +62,7 @@ def _sampled(ctx: MeshContext, policy: Policy, domain: Domain, product: ProductS
             continue
         contract = ctx.port_contract(domain.name, port.name, port.version)
         file = ctx.rel(contract.path) if contract else ctx.product_file(domain, product.name)
-        for hit in scan_folder(Path(snap.path), skip=allowed):
+        for hit in scan_files(snap.files, skip=allowed):
             yield policy.finding(
                 domain.name, product.name, file, hit.column,
                 f"{hit.matches} of {hit.sampled} sampled values of {port.name}.{hit.column} in "
