@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from mesh_platform.contracts.validate import audit_for
-from mesh_platform.ports import snapshots as ports
+from mesh_platform import ports
 
 from tests.contracts.test_bad_data import good_rows, order_lines_contract, write
 
@@ -26,17 +26,17 @@ def test_good_candidate_is_published(tmp_path):
 def test_failing_candidate_is_refused_and_current_stays_identical(tmp_path):
     ref = ports.PortRef("sales", "order_lines")
     audit = audit_for(order_lines_contract(), engine="sql")
-    ports.publish(tmp_path, ref, lambda d: write(d, good_rows()), audit=audit)
-    current = (ports.port_dir(tmp_path, ref) / ports.CURRENT).resolve()
-    before = tree_bytes(current)
+    good = ports.publish(tmp_path, ref, lambda d: write(d, good_rows()), audit=audit)
+    table = tmp_path / "lake" / ref.relative_dir
+    before = tree_bytes(table)
 
     bad = good_rows()
     bad[0]["quantity"], bad[0]["line_revenue"] = 5000, 5000 * bad[0]["unit_price"]
     with pytest.raises(ports.AuditFailed) as caught:
         ports.publish(tmp_path, ref, lambda d: write(d, bad), audit=audit)
 
-    assert (ports.port_dir(tmp_path, ref) / ports.CURRENT).resolve() == current
-    assert tree_bytes(current) == before
+    assert ports.current_snapshot(tmp_path, ref) == good
+    assert tree_bytes(table) == before  # the refused candidate wrote nothing into the table
     reason = caught.value.reason
     assert "urn:datacontract:sales:order_lines v1.0.0" in reason
     assert "order_lines.quantity.maximum" in reason and "column quantity" in reason

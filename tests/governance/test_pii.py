@@ -9,7 +9,7 @@ from mesh_platform.access import masking
 from mesh_platform.contracts.odcs import load_contracts
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.descriptors.models import PiiPurpose
-from mesh_platform.ports import snapshots as ports
+from mesh_platform import ports
 
 from tests.governance.conftest import failing, only
 
@@ -60,7 +60,7 @@ def _publish(home, rows: list[tuple[int, str]]):
             con.executemany("INSERT INTO t VALUES (?, ?)", rows)
             con.execute(f"COPY t TO '{folder}/part-0.parquet' (FORMAT parquet)")
 
-    return ports.publish(home / "lake", ports.PortRef("customers", "customer_profiles"), write)
+    return ports.publish(home, ports.PortRef("customers", "customer_profiles"), write)
 
 
 def test_sample_scan_finds_email_and_phone_like_values(mesh):

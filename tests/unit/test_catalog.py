@@ -12,7 +12,7 @@ import pytest
 import yaml
 from mesh_platform.catalog.listing import FRESH, NEVER, STALE, catalog
 from mesh_platform.descriptors.loader import load_mesh
-from mesh_platform.ports import snapshots as ports
+from mesh_platform import ports
 from mesh_platform.settings import MeshPaths
 
 from tests.support import invoke
@@ -33,7 +33,7 @@ def publish(
         data = {"id": list(range(rows))} | {k: [v] * rows for k, v in columns.items()}
         pq.write_table(pa.table(data), folder / "part-0.parquet")
 
-    return ports.publish(paths.lake, ports.PortRef(domain, port, 1), write, run_id="run-1")
+    return ports.publish(paths.home, ports.PortRef(domain, port, 1), write, run_id="run-1")
 
 
 def declared_ports(paths: MeshPaths) -> set[tuple[str, str]]:

@@ -22,7 +22,7 @@ from mesh_platform.catalog.listing import catalog
 from mesh_platform.contracts.lint import lint_contract
 from mesh_platform.contracts.odcs import load_contract
 from mesh_platform.governance.model import Severity
-from mesh_platform.ports import snapshots as ports
+from mesh_platform import ports
 
 from tests.support import REPO, MeshCopy
 
@@ -38,7 +38,7 @@ def publish_lines(mesh: MeshCopy, ordered_at: datetime) -> ports.Snapshot:
                                                                   for s in stamps]})  # fmt: skip
         pq.write_table(table, folder / "part-0.parquet")
 
-    return ports.publish(mesh.paths.lake, ports.PortRef("sales", "order_lines", 1), write)
+    return ports.publish(mesh.paths.home, ports.PortRef("sales", "order_lines", 1), write)
 
 
 def dagster_verdict(mesh: MeshCopy) -> bool:
@@ -90,7 +90,8 @@ def snapshot(folder: Path, table: pa.Table) -> ports.Snapshot:
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / "part-0.parquet")
     return ports.Snapshot("d", "p", 1, "s", str(folder), table.num_rows,
-                          "2026-03-01T12:00:00+00:00")  # fmt: skip
+                          "2026-03-01T12:00:00+00:00",
+                          files=(str(folder / "part-0.parquet"),))  # fmt: skip
 
 
 def test_newest_value_reads_dates_from_midnight_and_zones_as_instants(tmp_path):
@@ -101,11 +102,11 @@ def test_newest_value_reads_dates_from_midnight_and_zones_as_instants(tmp_path):
         "n": pa.array([None, None], pa.timestamp("us")),
     })  # fmt: skip
     snap = snapshot(tmp_path / "s", table)
-    assert newest_value(Path(snap.path), "d") == datetime(2026, 3, 1, tzinfo=UTC)
-    assert newest_value(Path(snap.path), "t") == datetime(2026, 3, 1, 5, tzinfo=UTC)
-    assert newest_value(Path(snap.path), "tz") == datetime(2026, 3, 1, 5, tzinfo=UTC)
-    assert newest_value(Path(snap.path), "n") is None
-    assert newest_value(Path(snap.path), "missing") is None
+    assert newest_value(snap.files, "d") == datetime(2026, 3, 1, tzinfo=UTC)
+    assert newest_value(snap.files, "t") == datetime(2026, 3, 1, 5, tzinfo=UTC)
+    assert newest_value(snap.files, "tz") == datetime(2026, 3, 1, 5, tzinfo=UTC)
+    assert newest_value(snap.files, "n") is None
+    assert newest_value(snap.files, "missing") is None
 
 
 @pytest.mark.parametrize(

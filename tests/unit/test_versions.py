@@ -15,7 +15,7 @@ from mesh_platform.contracts.odcs import Contract, load_contract
 from mesh_platform.descriptors.crosscheck import check_mesh
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import load_mesh
-from mesh_platform.ports import snapshots as ports
+from mesh_platform import ports
 
 from tests.support import copy_mesh, edit_yaml
 
