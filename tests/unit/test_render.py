@@ -61,7 +61,8 @@ def test_sources_are_generated_from_input_ports(tmp_path):
     sources = {s["name"]: s for s in _load(project / "models/_mesh/_mesh__sources.yml")["sources"]}
     [table] = [t for t in sources["sales"]["tables"] if t["name"] == "order_lines"]
     assert table["meta"]["mesh_port"] == "sales/order_lines"
-    location = "read_parquet('lake/sales/order_lines/v1/current/*.parquet')"
+    # the view each run points at the snapshot it pinned (dbt/port_views.py)
+    location = '(SELECT * FROM mesh_ports."sales__order_lines_v1")'
     assert table["meta"]["external_location"] == location
     macro = (project / "mesh_macros/mesh_port.sql").read_text()
     assert "'sales/order_lines': {1: ['sales', 'order_lines']}" in macro
@@ -104,7 +105,7 @@ def test_declared_port_source_gets_its_location_injected(tmp_path):
     [table] = _load(project / "models/staging/_catalog.yml")["sources"][0]["tables"]
     assert table["description"] == "The catalogue."
     assert table["meta"]["mesh_port"] == "catalog/products"
-    assert "lake/catalog/products/v1/current" in table["meta"]["external_location"]
+    assert 'mesh_ports."catalog__products_v1"' in table["meta"]["external_location"]
 
 
 def test_rendering_writes_nothing_into_the_checkout_and_only_what_changed(tmp_path):
