@@ -59,7 +59,7 @@ def ports_cmd(fmt: Format = typer.Option(Format.table, "--format", help="table o
         return
     table = Table(title=f"output ports: Iceberg catalog {catalog['uri']}")
     for col in ("table", "version", "rows", "published_at", "snapshot_id"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=True)  # an identifier is copied whole, never folded
     for r in rows:
         table.add_row(r["table"], f"v{r['version']}", f"{r['rows']:,}", r["published_at"],
                       r["snapshot_id"])  # fmt: skip

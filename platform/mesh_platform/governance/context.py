@@ -49,9 +49,10 @@ class Runtime:
     def snapshots(self) -> dict[tuple[str, str, int], Snapshot]:
         """Current snapshot of each published port, by (domain, port, major)."""
         from mesh_platform.ports import list_ports
+        from mesh_platform.ports.lakehouse import has_catalog
 
-        if not self.paths.lake.is_dir():
-            return {}
+        if not has_catalog(self.paths.home):
+            return {}  # nothing published yet: do not create an empty catalog to look
         return {(s.domain, s.product, s.version): s for s in list_ports(self.paths.home)}
 
     @cached_property

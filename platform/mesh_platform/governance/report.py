@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.engine import GovernanceResult
 from mesh_platform.lineage.graph import short_name
+from mesh_platform.lineage.naming import port_root
 from mesh_platform.settings import MeshPaths
 
 # Who publishes which port and who reads it, from the inputs and outputs of every logged run.
@@ -92,7 +93,7 @@ def _edges(ctx: MeshContext) -> tuple[list[tuple[str, str]], str]:
     """(from, to) of the mesh picture: domain -> port it publishes -> domain reading it."""
     store = ctx.runtime.lineage_store
     if store is not None:
-        lake = str(ctx.paths.lake) + "/"
+        lake = port_root(ctx.paths).name
         edges = set()
         for row in store.query(_PORT_IO, [lake + "%"]):
             domain, port = (

@@ -38,6 +38,9 @@ class Publication:
     rows: int = 0
     contract: dict[str, Any] | None = None  # id, version, passed, failedRules
     assertions: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    domain: str = ""
+    table: str = ""  # its Iceberg table, ``<domain>.<product>_v<major>``
+    catalog: dict[str, str] = field(default_factory=dict)  # ports.lakehouse.describe
 
 
 def lineage_enabled() -> bool:
@@ -77,7 +80,7 @@ def attach_context(
 
 def port_output(warehouse: DatasetName, pub: Publication) -> dict[str, Any]:
     """The port dataset as an output: schema, version, owners, docs, tags, assertions, lineage."""
-    domain = pub.dataset.name.split("/lake/")[-1].split("/")[0]
+    domain = pub.domain
     tags: list[tuple[str, str, str | None]] = [
         ("domain", domain, None),
         ("visibility", pub.visibility, None),
@@ -92,6 +95,8 @@ def port_output(warehouse: DatasetName, pub: Publication) -> dict[str, Any]:
     }  # fmt: skip
     if pub.snapshot_id:
         facets["datasetVersion"] = F.dataset_version(pub.snapshot_id)
+    if pub.table and pub.catalog:
+        facets.update(F.iceberg_table(pub.table, pub.catalog))
     if pub.assertions:
         facets["dataQualityAssertions"] = F.assertions(pub.assertions)
     out = {"namespace": pub.dataset.namespace, "name": pub.dataset.name, "facets": facets}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openlineage.client.generated import (
+    catalog_dataset,
     column_lineage_dataset,
     data_quality_assertions_dataset,
     dataset_version_dataset,
@@ -17,6 +18,8 @@ from openlineage.client.generated import (
     parent_run,
     schema_dataset,
     source_code_location_job,
+    storage_dataset,
+    symlinks_dataset,
     tags_dataset,
 )
 from openlineage.client.generated.base import set_producer
@@ -172,3 +175,25 @@ def governance_audit(result: dict[str, Any], report_uri: str | None) -> dict[str
     if report_uri:
         facet["report"] = report_uri
     return facet
+
+
+def iceberg_table(table: str, catalog: dict[str, str]) -> dict[str, Any]:
+    """``symlinks``, ``storage`` and ``catalog`` facets of a port: the Iceberg table it is.
+
+    Args:
+        table: the table identifier, ``<domain>.<product>_v<major>``.
+        catalog: the catalog's description (``ports.lakehouse.describe``: secrets masked).
+    """
+    ident = symlinks_dataset.Identifier(namespace=catalog["uri"], name=table, type="TABLE")
+    return {
+        "symlinks": as_dict(symlinks_dataset.SymlinksDatasetFacet(identifiers=[ident])),
+        "storage": as_dict(
+            storage_dataset.StorageDatasetFacet(storageLayer="iceberg", fileFormat="parquet")
+        ),
+        "catalog": as_dict(
+            catalog_dataset.CatalogDatasetFacet(
+                framework="iceberg", type=catalog["type"], name=catalog["name"],
+                metadataUri=catalog["uri"], warehouseUri=catalog["warehouse"], source="pyiceberg",
+            )
+        ),
+    }  # fmt: skip

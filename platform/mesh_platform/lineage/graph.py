@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 
+from mesh_platform.lineage.naming import PORT_TAIL
 from mesh_platform.lineage.queries import LineageGraph, Node
 
 FORMATS = ("dot", "mermaid", "png")
@@ -20,9 +21,10 @@ def short_name(dataset: str) -> str:
     if dataset.startswith("duckdb://"):
         return dataset.rpartition(":")[2]
     path = dataset.partition(":")[2] or dataset
-    for marker, kind in (("/lake/", "port"), ("/landing/", "landing")):
-        if marker in path:
-            return f"{kind} {path.rsplit(marker, 1)[1]}"
+    if "/landing/" in path:
+        return f"landing {path.rsplit('/landing/', 1)[1]}"
+    if port := PORT_TAIL.search(path):  # a port's table location ends <domain>/<product>/v<n>
+        return f"port {port.group(0)}"
     return path
 
 

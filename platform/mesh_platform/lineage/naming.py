@@ -1,7 +1,9 @@
 """OpenLineage names of the mesh's datasets and jobs, shared by producers and consumers.
 
 Datasets follow the OpenLineage naming conventions, so the two sides of a port are one dataset:
-  output port      ``file`` : ``<MESH_HOME>/lake/<d>/<p>/v<major>``
+  output port      its Iceberg table's location, as OpenLineage names Iceberg tables:
+                   ``file`` : ``<MESH_HOME>/lake/<d>/<p>/v<major>`` (embedded warehouse), or
+                   ``s3://<bucket>`` : ``<prefix>/<d>/<p>/v<major>`` (an S3 warehouse)
   landing files    ``file`` : ``<MESH_HOME>/landing/<glob>``
   warehouse table  ``duckdb://<MESH_HOME>/warehouse/<d>.duckdb`` : ``<d>.<schema>.<table>``
 Jobs live in the namespace ``mesh.<domain>`` and are named after the asset (``<d>.<name>``).
@@ -9,11 +11,14 @@ Jobs live in the namespace ``mesh.<domain>`` and are named after the asset (``<d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from mesh_platform.ports.lakehouse import warehouse
 from mesh_platform.settings import MeshPaths
 
 FILE_NAMESPACE = "file"
+PORT_TAIL = re.compile(r"([a-z][a-z0-9_]*)/([a-z][a-z0-9_]*)/v(\d+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -27,9 +32,29 @@ class DatasetName:
         return f"{self.namespace}:{self.name}"
 
 
+def port_root(paths: MeshPaths) -> DatasetName:
+    """Namespace and name prefix (with a trailing ``/``) of every port's dataset: the warehouse."""
+    location = warehouse(paths.home)
+    if location.startswith("file://"):
+        return DatasetName(FILE_NAMESPACE, location.removeprefix("file://") + "/")
+    scheme, _, rest = location.partition("://")
+    bucket, _, prefix = rest.partition("/")
+    return DatasetName(f"{scheme}://{bucket}", f"{prefix}/" if prefix else "")
+
+
 def port_dataset(paths: MeshPaths, domain: str, product: str, version: int = 1) -> DatasetName:
-    """The dataset of an output port: its Parquet location, the same for producer and consumer."""
-    return DatasetName(FILE_NAMESPACE, str(paths.lake / domain / product / f"v{version}"))
+    """The dataset of an output port: its table's location, the same for producer and consumer."""
+    root = port_root(paths)
+    return DatasetName(root.namespace, f"{root.name}{domain}/{product}/v{version}")
+
+
+def port_of(paths: MeshPaths, namespace: str, name: str) -> tuple[str, str, int] | None:
+    """``(domain, product, major)`` when a dataset is a port's table, else None."""
+    root = port_root(paths)
+    if namespace != root.namespace or not name.startswith(root.name):
+        return None
+    found = PORT_TAIL.fullmatch(name.removeprefix(root.name))
+    return (found.group(1), found.group(2), int(found.group(3))) if found else None
 
 
 def landing_dataset(paths: MeshPaths, location: str) -> DatasetName:

@@ -10,7 +10,7 @@ from typing import Any
 from mesh_platform.access.masking import PII, pii_verdict
 from mesh_platform.contracts.odcs import Contract
 from mesh_platform.descriptors.loader import Domain
-from mesh_platform.lineage.naming import landing_dataset, port_dataset, table_dataset
+from mesh_platform.lineage.naming import PORT_TAIL, landing_dataset, port_dataset, table_dataset
 from mesh_platform.lineage.queries import downstream, node_id
 from mesh_platform.lineage.store import LineageStore
 from mesh_platform.settings import MeshPaths
@@ -114,7 +114,7 @@ def _verdict(
     permitted: Mapping[str, Collection[str]],
 ) -> dict[str, Any]:
     if port is None:
-        if "/lake/" in dataset and dataset.startswith("file:"):
+        if not dataset.startswith("duckdb://") and PORT_TAIL.search(dataset):
             return {"flagged": True, "reason": "published in a port without a contract"}
         return {}
     key, contract = port

@@ -9,6 +9,8 @@ from mesh_platform.contracts.validate import ValidationReport
 from mesh_platform.descriptors.models import OutputPort
 from mesh_platform.lineage.emit import Publication
 from mesh_platform.lineage.naming import port_dataset
+from mesh_platform.ports import PortRef
+from mesh_platform.ports.lakehouse import describe
 from mesh_platform.settings import MeshPaths
 
 
@@ -53,4 +55,6 @@ def publication(
         description=description, visibility=port.visibility, columns=_columns(contract, node),
         snapshot_id=snapshot.snapshot_id if snapshot else None,
         rows=snapshot.rows if snapshot else 0, contract=verdict, assertions=assertions,
+        domain=domain, table=PortRef(domain, port.name, port.version).table,
+        catalog=describe(paths.home),
     )  # fmt: skip

@@ -10,6 +10,8 @@ warehouse ``warehouse=s3://bucket/prefix`` with the ``s3.*`` FileIO properties.
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,13 @@ def catalog_properties(home: Path) -> dict[str, str]:
     Returns:
         Properties for ``pyiceberg.catalog.load_catalog``.
     """
-    home = Path(home).resolve()
+    config = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PYICEBERG_")))
+    return dict(_properties(Path(home).resolve(), config))
+
+
+@functools.lru_cache(maxsize=16)
+def _properties(home: Path, config: tuple) -> tuple[tuple[str, str], ...]:
+    """Cached per home and PYICEBERG_* environment: pyiceberg's Config reads a file each time."""
     defaults = {
         "type": "sql",
         "uri": f"sqlite:///{home / 'iceberg' / 'catalog.db'}",
@@ -45,7 +53,7 @@ def catalog_properties(home: Path) -> dict[str, str]:
         "warehouse": f"file://{home / 'lake'}",
     }
     configured = Config().get_catalog_config(CATALOG_NAME) or {}
-    return {**defaults, **{k: str(v) for k, v in configured.items()}}
+    return tuple({**defaults, **{k: str(v) for k, v in configured.items()}}.items())
 
 
 def catalog(home: Path) -> Catalog:
@@ -70,6 +78,12 @@ def catalog(home: Path) -> Catalog:
                 Path(props["warehouse"].removeprefix("file://")).mkdir(parents=True, exist_ok=True)
             found = _cache[key] = load_catalog(CATALOG_NAME, **props)
         return found
+
+
+def has_catalog(home: Path) -> bool:
+    """False only for an embedded catalog not created yet (nothing was ever published)."""
+    uri = catalog_properties(home)["uri"]
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists()
 
 
 def load(home: Path, ref: PortRef) -> Table | None:

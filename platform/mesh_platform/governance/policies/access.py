@@ -10,6 +10,7 @@ from mesh_platform.access import rules as access
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.governance.context import MeshContext
 from mesh_platform.governance.model import Finding, Policy, Severity
+from mesh_platform.lineage.naming import port_of
 
 # Inputs of every run in the lineage store, with the namespace of the job (mesh.<domain>).
 _INPUTS = """SELECT DISTINCT r.job_namespace, r.job_name, d.namespace, d.name
@@ -67,16 +68,14 @@ def _lineage_problem(
     ctx: MeshContext, consumer: Domain, namespace: str, name: str
 ) -> tuple[str, str | None]:
     """(what was read, why it may not be) of one input dataset, or (name, None) when allowed."""
-    lake = str(ctx.paths.lake) + "/"
     found = _WAREHOUSE_NS.match(namespace)
     if found and found.group(1) != consumer.name:
         return f"warehouse {found.group(1)}.duckdb", "another domain's private warehouse"
-    if namespace == "file" and name.startswith(lake):
-        port = access.PORT_PATH.search("lake/" + name.removeprefix(lake))
-        if port and port.group(1) != consumer.name:
-            ref, version = f"{port.group(1)}/{port.group(2)}", int(port.group(3))
-            problem = access.port_read_problem(consumer, ref, version, ctx.domains)
-            return f"port {ref} v{version}", problem[0] if problem else None
+    port = port_of(ctx.paths, namespace, name)
+    if port and port[0] != consumer.name:
+        ref, version = f"{port[0]}/{port[1]}", port[2]
+        problem = access.port_read_problem(consumer, ref, version, ctx.domains)
+        return f"port {ref} v{version}", problem[0] if problem else None
     return name, None
 
 
