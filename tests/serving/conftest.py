@@ -28,7 +28,7 @@ SERVED = ServedPorts(
     landing="web", landing_prefix="events_api",
     event_weights=(("view", 1.0), ("add_to_cart", 3.0)),
 )  # fmt: skip
-RECOMMENDATIONS, PRODUCTS, ORDER_LINES = SERVED.refs()
+RECOMMENDATIONS, PRODUCTS, ORDER_LINES = [r for r in SERVED.refs() if r is not None]  # all three
 MODEL_NAME = SERVED.model_name
 CATEGORIES = ["toys", "books", "garden", "music"]
 N_PRODUCTS = 40  # product p is in category CATEGORIES[p % 4]
