@@ -5,9 +5,10 @@ over loopback. The load generator is open-loop: request i is due at a fixed time
 schedule, and its latency is measured from that due time, not from when a connection got free
 (no coordinated omission). Each client process keeps persistent HTTP/1.1 connections.
 
-Home: the ports and registry are copied from a mesh built by `mesh up` (by default
-/tmp/mesh-bench-serve-src, built with `mesh up --scale 1` on first use, ~2-5 min, and reused)
-into a fresh temporary MESH_HOME, so the champion switch never alters the source.
+Home: the served ports' current snapshots are published again, and the registry copied, from a
+mesh built by `mesh up` (by default /tmp/mesh-bench-serve-src, built with `mesh up --scale 1` on
+first use, ~2-5 min, and reused) into a fresh temporary MESH_HOME with its own Iceberg catalog,
+so the champion switch never alters the source's ports.
 
 Phases (the baseline is the same uvicorn stack, uvloop + httptools, serving one static body of
 the same size: the floor a Python service on this machine can reach):
@@ -43,8 +44,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench/results/serve.json"
 SRC_HOME = Path("/tmp/mesh-bench-serve-src")
-COPY = ["lake/personalization/recommendations", "lake/catalog/products", "lake/sales/order_lines",
-        "registry/recommender"]  # fmt: skip
+# Copied as files: the MLflow store. Ports are not: an Iceberg table's metadata names its
+# absolute location and its catalog row lives in <home>/iceberg, so they are republished.
+COPY = ["mlflow"]
 TIMEOUT_S = 5.0  # a client gives up on an answer after this long (counted as an error)
 # Like the shop's backend: a call not started within this budget of its page view is skipped
 # (the page renders without it), and a 503 makes that connection wait its Retry-After.
@@ -255,9 +257,35 @@ def wrk(port: int, path: str, seconds: int, connections: int = 32) -> float:
 # --- the mesh home and the champion switch ---------------------------------------------------
 
 
+def served():
+    """What `mesh serve` serves: the serving: block's ports and model."""
+    from mesh_platform.serving.binding import load_served
+    from mesh_platform.settings import project_root
+
+    return load_served(project_root(), None)[0]
+
+
+def port_table(home: Path, ref):
+    """The rows of a port's current snapshot in ``home``, read from its exact data files."""
+    import pyarrow.parquet as pq
+    from mesh_platform.ports.tables import snapshot_files
+
+    return pq.read_table(snapshot_files(home, ref)[1])
+
+
+def republish(home: Path, ref, table) -> None:
+    import pyarrow.parquet as pq
+    from mesh_platform.ports.tables import publish
+
+    publish(home, ref, lambda f: pq.write_table(table, Path(f) / "part-0.parquet"))
+
+
 def prepare_home(src: Path) -> Path:
-    """A fresh MESH_HOME holding copies of the ports and registry the service reads."""
-    if not (src / "lake/personalization/recommendations/v1/current").exists():
+    """A fresh MESH_HOME holding the current snapshots of the served ports, and the registry."""
+    from mesh_platform.ports.tables import current_snapshot
+
+    refs = [r for r in served().refs() if r is not None]
+    if current_snapshot(src, refs[0]) is None:
         print(f"building {src} with `mesh up --scale 1` (first run only)...", flush=True)
         env = {**os.environ, "MESH_HOME": str(src)}
         subprocess.run([sys.executable, "-m", "mesh_platform.cli", "up", "--scale", "1"],
@@ -266,15 +294,16 @@ def prepare_home(src: Path) -> Path:
     for rel in COPY:
         if (src / rel).exists():
             shutil.copytree(src / rel, home / rel, symlinks=True)
+    for ref in refs:
+        if current_snapshot(src, ref) is not None:
+            republish(home, ref, port_table(src, ref))
     return home
 
 
 def request_paths(home: Path, unknown_share: float = 0.1) -> list[bytes]:
     """Known customers in random order, with a share of ids the model does not know."""
-    import pyarrow.parquet as pq
-
-    recs = home / "lake/personalization/recommendations/v1/current"
-    known = np.unique(pq.read_table(recs, columns=["customer_id"])["customer_id"].to_numpy())
+    recs = port_table(home, served().refs()[0])
+    known = np.unique(recs["customer_id"].to_numpy())
     rng = np.random.default_rng(0)
     unknown = rng.integers(10**8, 10**9, int(len(known) * unknown_share))
     ids = rng.permutation(np.concatenate([known, unknown]))
@@ -284,17 +313,14 @@ def request_paths(home: Path, unknown_share: float = 0.1) -> list[bytes]:
 def switch_champion(home: Path) -> int:
     """Register a new recommender version, promote it, publish its recommendations (WAP)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     os.environ["MESH_HOME"] = str(home)
     from mesh_platform.ml import promotion, registry
-    from mesh_platform.ports import snapshots as ports
-    from mesh_platform.serving.binding import load_served
     from mesh_platform.settings import mesh_paths
 
     paths = mesh_paths()
-    served = load_served(paths.root, None)[0]  # what `mesh serve` serves: the serving: block
-    MODEL_NAME, RECOMMENDATIONS = served.model_name, served.refs()[0]
+    ports = served()  # what `mesh serve` serves: the serving: block
+    MODEL_NAME, RECOMMENDATIONS = ports.model_name, ports.refs()[0]
     assert RECOMMENDATIONS is not None
     old = registry.champion(paths.registry, MODEL_NAME)
     assert old is not None
@@ -302,11 +328,10 @@ def switch_champion(home: Path) -> int:
                             old.metrics, old.meta["features"], {}, "bench", None,
                             {"bench": "switch"}, {}, gates={}).version  # fmt: skip
     promotion.promote(paths.registry, MODEL_NAME, new, force=True)
-    table = pq.read_table(ports.port_dir(paths.lake, RECOMMENDATIONS) / "current")
+    table = port_table(paths.home, RECOMMENDATIONS)
     column = table.schema.get_field_index("model_version")
     table = table.set_column(column, "model_version", pa.array([new] * len(table), pa.int64()))
-    ports.publish(paths.lake, RECOMMENDATIONS,
-                  lambda f: pq.write_table(table, Path(f) / "part-0.parquet"))  # fmt: skip
+    republish(paths.home, RECOMMENDATIONS, table)
     return new
 
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from mesh_platform.ml import promotion, registry
-from mesh_platform.ports import snapshots as ports
+from mesh_platform.ports import tables as ports
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.config import ServeConfig, ServedPorts
 from mesh_platform.settings import MeshPaths, mesh_paths
@@ -28,7 +28,7 @@ SERVED = ServedPorts(
     landing="web", landing_prefix="events_api",
     event_weights=(("view", 1.0), ("add_to_cart", 3.0)),
 )  # fmt: skip
-RECOMMENDATIONS, PRODUCTS, ORDER_LINES = SERVED.refs()
+RECOMMENDATIONS, PRODUCTS, ORDER_LINES = [r for r in SERVED.refs() if r is not None]  # all three
 MODEL_NAME = SERVED.model_name
 CATEGORIES = ["toys", "books", "garden", "music"]
 N_PRODUCTS = 40  # product p is in category CATEGORIES[p % 4]
@@ -44,14 +44,14 @@ def _write(table: pa.Table):
     return lambda folder: pq.write_table(table, Path(folder) / "part-0.parquet")
 
 
-def publish_products(lake: Path) -> None:
+def publish_products(home: Path) -> None:
     ids = list(range(1, N_PRODUCTS + 1))
     table = pa.table({"product_id": pa.array(ids, pa.int64()),
                       "category": [category_of(p) for p in ids]})  # fmt: skip
-    ports.publish(lake, PRODUCTS, _write(table))
+    ports.publish(home, PRODUCTS, _write(table))
 
 
-def publish_order_lines(lake: Path) -> None:
+def publish_order_lines(home: Path) -> None:
     """Product 40 sells most, then 39...: popularity is the reverse of the id."""
     rows = [(p, 41 - p) for p in range(1, N_PRODUCTS + 1)]
     day = date(2026, 10, 1)
@@ -61,10 +61,10 @@ def publish_order_lines(lake: Path) -> None:
         "order_date": pa.array([day] * len(rows), pa.date32()),
         "status": ["completed"] * len(rows),
     })  # fmt: skip
-    ports.publish(lake, ORDER_LINES, _write(table))
+    ports.publish(home, ORDER_LINES, _write(table))
 
 
-def publish_recommendations(lake: Path, model_version: int, offset: int = 0) -> None:
+def publish_recommendations(home: Path, model_version: int, offset: int = 0) -> None:
     """Customer c gets products c+offset, c+offset+1, ... (mod 40): each rank 1..10."""
     rows = []
     for c in CUSTOMERS:
@@ -80,7 +80,7 @@ def publish_recommendations(lake: Path, model_version: int, offset: int = 0) -> 
         "model_version": pa.array([model_version] * len(rows), pa.int64()),
         "scored_at": pa.array([datetime(2026, 11, 1)] * len(rows), pa.timestamp("us")),
     })  # fmt: skip
-    ports.publish(lake, RECOMMENDATIONS, _write(table))
+    ports.publish(home, RECOMMENDATIONS, _write(table))
 
 
 def register_champion(paths: MeshPaths, tmp: Path) -> int:
@@ -102,10 +102,10 @@ def register_champion(paths: MeshPaths, tmp: Path) -> int:
 def published(mesh_home, tmp_path) -> MeshPaths:
     """A mesh home with products, order lines, recommendations (v1) and champion v1."""
     paths = mesh_paths()
-    publish_products(paths.lake)
-    publish_order_lines(paths.lake)
+    publish_products(paths.home)
+    publish_order_lines(paths.home)
     version = register_champion(paths, tmp_path)
-    publish_recommendations(paths.lake, version)
+    publish_recommendations(paths.home, version)
     return paths
 
 

@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
-from mesh_platform.ports import snapshots as ports
+from mesh_platform.ports import tables as ports
 from mesh_platform.serving.app import create_app
 from mesh_platform.settings import mesh_paths
 
 from tests.serving.conftest import FAST, ORDER_LINES, RECOMMENDATIONS, category_of
 
 
-def _port_rows(lake, ref) -> list[dict]:
-    snap = ports.current_snapshot(lake, ref)
-    assert snap is not None
-    return pq.read_table(snap.path).to_pylist()
+def _port_rows(home, ref) -> list[dict]:
+    """The rows of the port's current snapshot, read from its data files."""
+    _, files = ports.snapshot_files(home, ref)
+    return pq.read_table(files).to_pylist()
 
 
-def _expected_popularity(lake) -> list[int]:
+def _expected_popularity(home) -> list[int]:
     """Products by units sold, read from the order lines port independently of the service."""
     units: dict[int, int] = {}
-    for row in _port_rows(lake, ORDER_LINES):
+    for row in _port_rows(home, ORDER_LINES):
         units[row["product_id"]] = units.get(row["product_id"], 0) + row["quantity"]
     return sorted(units, key=lambda p: (-units[p], p))
 
 
 def test_known_customer_gets_the_champions_list_in_rank_order(client, published):
-    rows = [r for r in _port_rows(published.lake, RECOMMENDATIONS) if r["customer_id"] == 7]
+    rows = [r for r in _port_rows(published.home, RECOMMENDATIONS) if r["customer_id"] == 7]
     expected = [r["product_id"] for r in sorted(rows, key=lambda r: r["rank"])]
     body = client.get("/v1/recommendations/7").json()
     assert body["personalised"] is True and body["fallback"] is None
@@ -34,10 +34,8 @@ def test_known_customer_gets_the_champions_list_in_rank_order(client, published)
     assert [i["rank"] for i in body["items"]] == list(range(1, len(expected) + 1))
     assert {i["source"] for i in body["items"]} == {"model"}
     assert body["model"]["version"] == rows[0]["model_version"]
-    assert (
-        body["model"]["snapshot_id"]
-        == ports.current_snapshot(published.lake, RECOMMENDATIONS).snapshot_id
-    )
+    current = ports.current_snapshot(published.home, RECOMMENDATIONS)
+    assert current is not None and body["model"]["snapshot_id"] == current.snapshot_id
 
 
 def metric(client, name: str) -> float:
@@ -52,7 +50,7 @@ def test_unknown_customer_gets_popularity_fallback_flagged(client, published):
     before = metric(client, "mesh_serving_fallbacks_total")
     body = client.get("/v1/recommendations/123456?k=5").json()
     assert body["personalised"] is False and body["fallback"] == "popularity"
-    assert [i["product_id"] for i in body["items"]] == _expected_popularity(published.lake)[:5]
+    assert [i["product_id"] for i in body["items"]] == _expected_popularity(published.home)[:5]
     assert {i["source"] for i in body["items"]} == {"popularity"}
     assert metric(client, "mesh_serving_fallbacks_total") == before + 1
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from mesh_platform.ports import snapshots as ports
+from mesh_platform.ports import tables as ports
 from mesh_platform.serving.app import create_app
 from mesh_platform.serving.config import ServeConfig, ServedPorts
 from mesh_platform.settings import mesh_paths
@@ -24,24 +24,24 @@ SERVED = ServedPorts(
 AISLES = {s: ("dairy" if s % 2 else "bakery") for s in range(1, 21)}
 
 
-def _publish(lake: Path, ref: str, table: pa.Table) -> None:
+def _publish(home: Path, ref: str, table: pa.Table) -> None:
     ref_ = ServedPorts(model_name="m", predictions=ref, entity="e", item="i").refs()[0]
     assert ref_ is not None
-    ports.publish(lake, ref_, lambda f: pq.write_table(table, Path(f) / "part-0.parquet"))
+    ports.publish(home, ref_, lambda f: pq.write_table(table, Path(f) / "part-0.parquet"))
 
 
 @pytest.fixture
 def client(mesh_home):
-    lake = mesh_paths().lake
-    _publish(lake, "shop/items@v1", pa.table({"sku": list(AISLES), "aisle": list(AISLES.values())}))
+    home = mesh_paths().home
+    _publish(home, "shop/items@v1", pa.table({"sku": list(AISLES), "aisle": list(AISLES.values())}))
     # sku 20 sold most recently and most often; sku 1's sales are older than the 30-day window.
     now = datetime(2026, 11, 1, 12)
     sold = (
         [(20, now)] * 5 + [(19, now - timedelta(days=3))] * 3 + [(1, now - timedelta(days=60))] * 9
     )
-    _publish(lake, "shop/sales@v1", pa.table({"sku": [s for s, _ in sold],
+    _publish(home, "shop/sales@v1", pa.table({"sku": [s for s, _ in sold],
                                               "sold_at": [t for _, t in sold]}))  # fmt: skip
-    _publish(lake, "shop/top_items@v2", pa.table({
+    _publish(home, "shop/top_items@v2", pa.table({
         "user_key": [5, 5, 5], "sku": [2, 4, 6], "position": [2, 1, 3],
         "relevance": [0.5, 0.9, 0.1], "scored_for": [date(2026, 11, 1)] * 3,
         "model_name": ["shelf_ranker"] * 3, "model_version": [4] * 3,

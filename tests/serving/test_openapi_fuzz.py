@@ -27,9 +27,9 @@ def app(tmp_path_factory):
     mp.setenv("MESH_HOME", str(home / "mesh"))
     mp.setenv("DAGSTER_HOME", str(home / "mesh" / "dagster"))  # mesh_paths() exports it
     paths = mesh_paths()
-    publish_products(paths.lake)
-    publish_order_lines(paths.lake)
-    publish_recommendations(paths.lake, register_champion(paths, home))
+    publish_products(paths.home)
+    publish_order_lines(paths.home)
+    publish_recommendations(paths.home, register_champion(paths, home))
     gateway = create_app(paths, FAST, land_events=False)
     gateway.state.swap(build_index(paths, FAST))
     yield gateway

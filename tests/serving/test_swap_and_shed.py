@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from mesh_platform.ports import snapshots as ports
+from mesh_platform.ports import tables as ports
 
 from tests.serving.conftest import (
     N_PRODUCTS,
@@ -45,7 +45,7 @@ def test_new_champion_is_served_without_a_failed_request(client, published, tmp_
         t.start()
     assert wait_for(lambda: len(answers) > 50)
     new = register_champion(published, tmp_path)  # promoted in the registry first...
-    publish_recommendations(published.lake, new, offset=5)  # ...then its scores are published
+    publish_recommendations(published.home, new, offset=5)  # ...then its scores are published
     assert wait_for(lambda: any(v == new for _, v, _ in answers[-5:]))
     count = len(answers)
     assert wait_for(lambda: len(answers) > count + 50)
@@ -63,9 +63,12 @@ def test_new_champion_is_served_without_a_failed_request(client, published, tmp_
 def test_a_broken_snapshot_keeps_the_previous_index(client, published):
     before = client.get("/v1/recommendations/7").json()
     failures = metric(client, "mesh_serving_index_swap_failures_total")
-    broken = pa.table({"customer_id": pa.array([1], pa.int64())})  # no product_id, no rank
+    # No product_id, no rank: the table keeps its columns, Iceberg writes them as NULLs.
+    broken = pa.table({"customer_id": pa.array([1], pa.int64())})
     write = lambda folder: pq.write_table(broken, Path(folder) / "part-0.parquet")  # noqa: E731
-    ports.publish(published.lake, RECOMMENDATIONS, write)
+    snap = ports.publish(published.home, RECOMMENDATIONS, write)
+    current = ports.current_snapshot(published.home, RECOMMENDATIONS)
+    assert current is not None and current.snapshot_id == snap.snapshot_id  # it is published
     assert wait_for(lambda: metric(client, "mesh_serving_index_swap_failures_total") > failures)
     assert client.get("/v1/recommendations/7").json() == before
     ready = client.get("/v1/ready").json()

@@ -1,4 +1,4 @@
-"""Champion watcher: polls port pointers and the registry alias, swaps a new index atomically."""
+"""Champion watcher: polls the port tables and the registry alias, swaps a new index atomically."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from mesh_platform.serving.config import ServeConfig
 from mesh_platform.serving.index import RecIndex
 from mesh_platform.serving.journal import TAIL_INTERVAL_S, SessionJournal
 from mesh_platform.serving.landing import LandingWriter
-from mesh_platform.serving.loader import NothingToServe, build_index, source_key
+from mesh_platform.serving.loader import NothingToServe, build_index
 from mesh_platform.serving.rerank import SessionStore
 from mesh_platform.serving.shedding import Admission
+from mesh_platform.serving.sources import poll_key, source_key
 from mesh_platform.settings import MeshPaths
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class ServingState:
     journal: SessionJournal | None = None  # only with several workers
     index: RecIndex | None = None
     not_ready: str = "starting"
+    polled: tuple[str | None, ...] | None = None  # the poll key the index (or its absence) is of
     last_error: str | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -54,15 +56,22 @@ def new_state(paths: MeshPaths, config: ServeConfig) -> ServingState:
 async def refresh(state: ServingState) -> bool:
     """Rebuild and swap the index if its sources changed; True when a new index was swapped.
 
-    Building happens in a thread; a failure keeps the current index and is reported.
+    Each poll compares the cheap `poll_key` only; a change resolves the snapshot ids, and only
+    new ids (or a new champion) rebuild. Building happens in a thread; a failure keeps the
+    current index, is reported, and is retried at the next poll.
     """
+    paths, served = state.paths, state.config.ports
     try:
-        key = await asyncio.to_thread(source_key, state.paths, state.config.ports)
-        if state.index is not None and key == state.index.sources:
+        polled = await asyncio.to_thread(poll_key, paths, served)
+        if polled == state.polled:
             return False
-        index = await asyncio.to_thread(build_index, state.paths, state.config)
+        key = await asyncio.to_thread(source_key, paths, served)
+        if state.index is not None and key == state.index.sources:  # an expiry commit, say
+            state.polled = polled
+            return False
+        index = await asyncio.to_thread(build_index, paths, state.config, key)
     except NothingToServe as exc:
-        state.not_ready = str(exc)
+        state.not_ready, state.polled = str(exc), polled
         return False
     except Exception as exc:  # noqa: BLE001 - a bad snapshot must not take the service down
         metrics.SWAP_FAILURES.inc()
@@ -71,7 +80,7 @@ async def refresh(state: ServingState) -> bool:
         log.error("index rebuild failed, still serving the previous one: %s", state.last_error)
         return False
     state.swap(index)
-    state.last_error = None
+    state.polled, state.last_error = polled, None
     return True
 
 

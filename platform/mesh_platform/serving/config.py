@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-from mesh_platform.ports.snapshots import PortRef
+from mesh_platform.ports.refs import PortRef
 
 
 def port_ref(text: str) -> PortRef:
@@ -82,7 +82,7 @@ class ServeConfig:
         max_k: Largest ``k`` accepted; larger is a 422.
         max_pending: Requests admitted (parsed, not yet answered) per worker before shedding.
         retry_after_s: Value of the ``Retry-After`` header on a shed request.
-        poll_interval_s: How often the champion watcher looks at the port pointers and registry.
+        poll_interval_s: How often the champion watcher looks at the port tables and registry.
         flush_interval_s: Longest time a received event waits in memory before it lands.
         flush_max_events: Events that trigger an immediate landing flush.
         session_ttl_s: Session interest older than this no longer boosts anything.
