@@ -7,8 +7,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from mesh_platform.ports import tables as ports
 from mesh_platform.ports.expiry import expire
+from mesh_platform.ports.lakehouse import table_version
 from mesh_platform.serving.loader import build_index
-from mesh_platform.serving.sources import poll_key, source_key, table_version
+from mesh_platform.serving.sources import poll_key, source_key
 
 from tests.serving.conftest import (
     FAST,

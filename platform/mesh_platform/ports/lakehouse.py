@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.utils.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from mesh_platform.ports.refs import PortRef
@@ -92,6 +94,42 @@ def load(home: Path, ref: PortRef) -> Table | None:
         return catalog(home).load_table(ref.identifier)
     except NoSuchTableError:
         return None
+
+
+# The Iceberg JDBC/SQL catalog's own table (shared by pyiceberg and Java engines): one indexed
+# row per table, its metadata_location replaced by every commit.
+_METADATA_LOCATION = text(
+    "SELECT metadata_location FROM iceberg_tables "
+    "WHERE catalog_name = :catalog AND table_namespace = :namespace AND table_name = :name"
+)
+
+
+def table_version(home: Path, ref: PortRef | None) -> str | None:
+    """A token that changes with every commit of the port's table: its metadata location.
+
+    On a SQL catalog this is one row of the catalog database (~0.07 ms); loading the table
+    also reads and parses its metadata JSON (~1 ms per port, measured), so other catalogs,
+    which have no cheaper lookup, pay that.
+
+    Args:
+        home: The mesh home.
+        ref: The port major (None: not served).
+
+    Returns:
+        The metadata location, or None when the port is not served or never published.
+    """
+    if ref is None:
+        return None
+    cat = catalog(home)
+    if isinstance(cat, SqlCatalog):
+        namespace, name = ref.identifier
+        with cat.engine.connect() as con:
+            found = con.execute(
+                _METADATA_LOCATION, {"catalog": cat.name, "namespace": namespace, "name": name}
+            ).scalar()
+        return None if found is None else str(found)
+    table = load(home, ref)
+    return None if table is None else table.metadata_location
 
 
 def warehouse(home: Path) -> str:
