@@ -132,7 +132,9 @@ def mesh_port_rows(home: Path) -> dict[str, int]:
         raise BenchError(
             f"`mesh ports --format json` exited {proc.returncode}:\n{proc.stderr[-2000:]}"
         )
-    return {f"{p['domain']}/{p['product']}": int(p["rows"]) for p in json.loads(proc.stdout)["ports"]}
+    return {
+        f"{p['domain']}/{p['product']}": int(p["rows"]) for p in json.loads(proc.stdout)["ports"]
+    }
 
 
 def mesh_raw_rows(home: Path, compiled: dict) -> dict[str, int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 
@@ -47,12 +47,24 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 class DuckDBWarehouse:
     """A domain's DuckDB file, opened only while no dbt process holds it."""
 
-    def __init__(self, path: Path, search_path: Path | None = None):
+    def __init__(
+        self, path: Path, search_path: Path | None = None, filesystems: Sequence[Any] = ()
+    ):
+        """Open nothing yet.
+
+        Args:
+            path: The DuckDB file.
+            search_path: Where relative file paths of its views resolve (MESH_HOME).
+            filesystems: fsspec filesystems its views read through (an ``s3://`` port's files).
+        """
         self.path = Path(path)
         self.search_path = search_path
+        self.filesystems = tuple(filesystems)
 
     def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = connect(self.path, read_only=read_only)
+        for fs in self.filesystems:  # a view over the port views reads the ports' files
+            con.register_filesystem(fs)
         if self.search_path is not None:
             # A view stores its query: one reading a port or landing file by a path relative to
             # MESH_HOME (dbt's profile sets the same search path) resolves it when queried.

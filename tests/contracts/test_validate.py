@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mesh_platform.contracts.validate import audit_for
 from mesh_platform import ports
+from mesh_platform.contracts.validate import audit_for
 
 from tests.contracts.test_bad_data import good_rows, order_lines_contract, write
 

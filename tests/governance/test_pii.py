@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+from mesh_platform import ports
 from mesh_platform.access import masking
 from mesh_platform.contracts.odcs import load_contracts
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.descriptors.models import PiiPurpose
-from mesh_platform import ports
 
 from tests.governance.conftest import failing, only
 

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from mesh_platform import ports
 from mesh_platform.catalog.listing import FRESH, NEVER, STALE, catalog
 from mesh_platform.descriptors.loader import load_mesh
-from mesh_platform import ports
 from mesh_platform.settings import MeshPaths
 
 from tests.support import invoke

@@ -9,6 +9,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from mesh_platform import ports
 from mesh_platform.catalog.freshness import (
     FRESH,
     NEVER,
@@ -22,7 +23,6 @@ from mesh_platform.catalog.listing import catalog
 from mesh_platform.contracts.lint import lint_contract
 from mesh_platform.contracts.odcs import load_contract
 from mesh_platform.governance.model import Severity
-from mesh_platform import ports
 
 from tests.support import REPO, MeshCopy
 

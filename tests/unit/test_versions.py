@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mesh_platform import ports
 from mesh_platform.contracts.checks import load_port_contract, port_contract_path
 from mesh_platform.contracts.conformance import check_mesh_drift
 from mesh_platform.contracts.diff import diff_contracts, verdict
@@ -15,7 +16,6 @@ from mesh_platform.contracts.odcs import Contract, load_contract
 from mesh_platform.descriptors.crosscheck import check_mesh
 from mesh_platform.descriptors.errors import SpecErrors
 from mesh_platform.descriptors.loader import load_mesh
-from mesh_platform import ports
 
 from tests.support import copy_mesh, edit_yaml
 

@@ -226,10 +226,19 @@ def enforce(consumer: Domain, manifest: Mapping[str, Any]) -> None:
         raise AccessDenied(found)
 
 
-def allowed_directories(consumer: Domain, lake: Path) -> list[Path]:
-    """Lake folders a consumer's dbt run may open: its own ports and its allowed input ports."""
-    dirs = [Path(lake) / consumer.name]
+def allowed_directories(consumer: Domain, lake: Path | str) -> list[str]:
+    """Warehouse folders a consumer's dbt run may open: its own ports and allowed input ports.
+
+    Args:
+        consumer: The consumer domain.
+        lake: The warehouse root: a local folder, or an object store's ``s3://bucket/prefix``.
+
+    Returns:
+        The folders, spelled under ``lake`` as given (no trailing slash).
+    """
+    root = str(lake).rstrip("/")
+    dirs = [f"{root}/{consumer.name}"]
     for port, version in sorted(declared_inputs(consumer)):
         if port_read_problem(consumer, port, version) is None:
-            dirs.append(Path(lake) / port / f"v{version}")
+            dirs.append(f"{root}/{port}/v{version}")
     return dirs

@@ -24,6 +24,7 @@ import duckdb
 from mesh_platform import ports
 from mesh_platform.contracts.odcs import Contract
 from mesh_platform.descriptors.models import ProductSpec
+from mesh_platform.ports.object_store import register_filesystems
 from mesh_platform.warehouse import connect
 
 FRESH, STALE, NEVER = "fresh", "stale", "never published"
@@ -86,12 +87,13 @@ def freshness_sla(product: ProductSpec, contract: Contract | None) -> FreshnessS
     return FreshnessSla(freshness_hours(product, contract), element)
 
 
-def newest_value(files: Sequence[str], column: str) -> datetime | None:
+def newest_value(files: Sequence[str], column: str, home: Path | None = None) -> datetime | None:
     """Newest value of a date or timestamp column over a snapshot's Parquet files, UTC.
 
     Args:
         files: the snapshot's data files (read with DuckDB).
         column: the column; a DATE counts from its midnight, a zoneless TIMESTAMP as UTC.
+        home: the mesh home, whose warehouse's filesystem reads ``s3://`` files (None: local).
 
     Returns:
         The newest value, or None when the column is all NULL, absent or not a time.
@@ -101,6 +103,8 @@ def newest_value(files: Sequence[str], column: str) -> datetime | None:
     quoted = '"' + column.replace('"', '""') + '"'
     con = connect()
     try:
+        if home is not None:
+            register_filesystems(con, home)
         row = con.execute(
             f"SELECT epoch(max({quoted})) FROM read_parquet(?, union_by_name = true)", [list(files)]
         ).fetchone()
@@ -113,7 +117,7 @@ def newest_value(files: Sequence[str], column: str) -> datetime | None:
 
 def judge(
     sla: FreshnessSla, snapshot: ports.Snapshot | None, now: datetime,
-    newest: datetime | None = None,
+    newest: datetime | None = None, home: Path | None = None,
 ) -> Verdict:  # fmt: skip
     """The verdict on one snapshot: fresh while its newest value is within the promise.
 
@@ -122,6 +126,7 @@ def judge(
         snapshot: its current snapshot, None when never published.
         now: the moment judged at (aware).
         newest: the element's newest value when already known (else read from the snapshot).
+        home: the mesh home, to read the snapshot's files from its warehouse (None: local).
 
     Returns:
         The verdict; an element without any value is ``stale``.
@@ -131,7 +136,7 @@ def judge(
     if sla.element is None:
         newest = datetime.fromisoformat(snapshot.published_at)
     elif newest is None:
-        newest = newest_value(snapshot.files, sla.element)
+        newest = newest_value(snapshot.files, sla.element, home)
     if newest is None:
         return Verdict(STALE, sla.basis, sla.hours, None, None)
     age = (now - newest).total_seconds() / 3600
@@ -156,4 +161,4 @@ def port_verdict(
         Status, basis, newest value, age and promised hours.
     """
     snapshot = ports.current_snapshot(home, ref)
-    return judge(freshness_sla(product, contract), snapshot, now or datetime.now(UTC))
+    return judge(freshness_sla(product, contract), snapshot, now or datetime.now(UTC), home=home)

@@ -60,7 +60,7 @@ def _entry(
     contract = load_port_contract(paths.contracts, domain.name, port.name, port.version)
     ref = ports.PortRef(domain.name, port.name, port.version)
     snap = ports.current_snapshot(paths.home, ref)
-    verdict = judge(freshness_sla(product, contract), snap, now)
+    verdict = judge(freshness_sla(product, contract), snap, now, home=paths.home)
     columns = {c.name or "": c.description or "" for c in contract.columns} if contract else {}
     return CatalogEntry(
         domain=domain.name, product=product.name, port=port.name, version=port.version,

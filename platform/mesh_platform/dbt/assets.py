@@ -41,6 +41,7 @@ from mesh_platform.lineage.emit import (
 )
 from mesh_platform.lineage.naming import port_dataset
 from mesh_platform.lineage.publication import publication
+from mesh_platform.ports.object_store import filesystems
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
 
@@ -74,7 +75,9 @@ class DomainBuild:
         self, domain: Domain, paths: MeshPaths, project: DbtProject, translator: MeshTranslator
     ):
         self.domain, self.paths, self.project, self.translator = domain, paths, project, translator
-        self.warehouse = DuckDBWarehouse(paths.warehouse_file(domain.name), paths.home)
+        self.warehouse = DuckDBWarehouse(
+            paths.warehouse_file(domain.name), paths.home, filesystems(paths.home)
+        )
         self.contracts = {
             model: contract
             for model, (_, port) in translator.ports.items()
@@ -219,7 +222,11 @@ class DomainBuild:
             "mesh/snapshot_id": snap.snapshot_id,
             "mesh/published_at": snap.published_at,
             # the one freshness verdict at publish: the SLA element's newest value and its age
-            **verdict_metadata(judge(freshness_sla(product, contract), snap, datetime.now(UTC))),
+            **verdict_metadata(
+                judge(
+                    freshness_sla(product, contract), snap, datetime.now(UTC), home=self.paths.home
+                )
+            ),  # fmt: skip
         }, check
 
 

@@ -11,6 +11,7 @@ from mesh_platform.contracts.rules import sql_literal
 from mesh_platform.dbt.sources import PORTS_SCHEMA, port_view
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.ports import PortRef
+from mesh_platform.ports.object_store import register_filesystems
 from mesh_platform.ports.pins import Pin, pin_inputs
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import connect
@@ -58,6 +59,7 @@ def pin_port_views(
     pins = pin_inputs(paths.home, run_id, refs)
     con = connect(warehouse)
     try:
+        register_filesystems(con, paths.home)  # a view reads its files' footers when created
         create_views(con, pins)
     finally:
         con.close()

@@ -7,7 +7,9 @@ while external access is on, and once it is off nobody can change it; dbt-duckdb
 once per database connection from a dbt-duckdb plugin that the rendered profile loads
 (``mesh_platform.dbt.render``). The profile is the same for every run, and `dbt parse` reads it
 too: dbt hashes the profile into its partial-parse state, so the folders a run may read reach the
-plugin through ``MESH_DUCKDB_ALLOWED``, not through the profile.
+plugin through ``MESH_DUCKDB_ALLOWED``, not through the profile. With the warehouse on an object
+store the allowed folders are its ``s3://`` URIs, and ``MESH_DUCKDB_OBJECT_STORE`` tells the plugin
+to register the store's filesystem (DuckDB's external access off still refuses other keys).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesh_platform.access.rules import AccessDenied, allowed_directories, enforce
+from mesh_platform.ports.lakehouse import local_path, warehouse
+from mesh_platform.ports.object_store import filesystems
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -27,15 +31,18 @@ if TYPE_CHECKING:
 
 ALLOWED_ENV = "MESH_DUCKDB_ALLOWED"  # JSON list of folders the dbt run may read
 SANDBOX_ENV = "MESH_DUCKDB_SANDBOX"  # "off" leaves DuckDB unsandboxed (the static check stays)
+OBJECT_STORE_ENV = "MESH_DUCKDB_OBJECT_STORE"  # MESH_HOME when ports are on an object store
 
 
-def allowed_spellings(allowed: list[Path], home: Path) -> list[str]:
+def allowed_spellings(allowed: list[str], home: Path) -> list[str]:
     """Each allowed folder absolute and relative to MESH_HOME, with a trailing slash.
 
     DuckDB checks a path as written (relative to ``file_search_path``, MESH_HOME here) and again
-    every file its glob resolves to: both spellings must be allowed (measured).
+    every file its glob resolves to: both spellings of a local folder must be allowed (measured).
+    An object store's URI (``s3://bucket/lake/...``) has one spelling.
     """
-    rel = [Path(d).relative_to(home) for d in allowed if Path(d).is_relative_to(home)]
+    local = [Path(d) for d in allowed if "://" not in d]
+    rel = [str(d.relative_to(home)) for d in local if d.is_relative_to(home)]
     return [str(d).rstrip("/") + "/" for d in [*allowed, *rel]]
 
 
@@ -52,9 +59,15 @@ def guard_build(domain: Domain, project: DbtProject, paths: MeshPaths, target: P
         enforce(domain, manifest)
     except AccessDenied as exc:
         raise dg.Failure(description=str(exc), metadata={"mesh/access": "refused"}) from exc
+    # the run's own process: the dbt subprocess it starts next inherits these
+    if filesystems(paths.home):
+        os.environ[OBJECT_STORE_ENV] = str(paths.home)
+    else:
+        os.environ.pop(OBJECT_STORE_ENV, None)
     if os.environ.get(SANDBOX_ENV, "on").lower() in ("off", "0", "false"):
         os.environ.pop(ALLOWED_ENV, None)
-    else:  # the run's own process: the dbt subprocess it starts next inherits it
-        dirs = allowed_spellings(allowed_directories(domain, paths.lake), paths.home)
+    else:
+        lake = local_path(warehouse(paths.home))
+        dirs = allowed_spellings(allowed_directories(domain, lake), paths.home)
         os.environ[ALLOWED_ENV] = json.dumps(dirs)
     return Path(project.project_dir)  # its rendered profile loads the sandbox plugin

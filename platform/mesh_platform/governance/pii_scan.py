@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
+
+from mesh_platform.ports.object_store import register_filesystems
 
 SAMPLE_ROWS = 2000  # per port: a sample backs the static check, it does not replace it
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -40,16 +43,28 @@ def _phone_like(value: str) -> bool:
 
 
 def scan_files(
-    files: Sequence[str], skip: set[str] | None = None, rows: int = SAMPLE_ROWS
-) -> list[PiiHit]:
+    files: Sequence[str], skip: set[str] | None = None, rows: int = SAMPLE_ROWS,
+    home: Path | None = None,
+) -> list[PiiHit]:  # fmt: skip
     """Sample the Parquet files of one snapshot and report text columns that hold PII-like values.
 
     A column counts when at least one sampled value matches; the redacted first match is kept.
+
+    Args:
+        files: The snapshot's data files.
+        skip: Columns not to scan (a declared PII purpose).
+        rows: Rows to sample.
+        home: The mesh home, whose warehouse's filesystem reads ``s3://`` files (None: local).
+
+    Returns:
+        One hit per column and kind of PII-like value found.
     """
     files = list(files)
     if not files:
         return []
     with duckdb.connect() as con:
+        if home is not None:
+            register_filesystems(con, home)
         types = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [files]).fetchall()
         text = [n for n, t, *_ in types if str(t).upper() in _TEXT_TYPES and n not in (skip or ())]
         if not text:

@@ -24,6 +24,7 @@ from mesh_platform.ml.metadata import DRIFT_CHECK, drift_result, port_columns, t
 from mesh_platform.ml.scoring import Scored, check_drift, score, write_parquet
 from mesh_platform.ml.sources import check_access, pinned_snapshots
 from mesh_platform.ml.training import train_and_register
+from mesh_platform.ports.object_store import filesystems
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse
 
@@ -52,7 +53,7 @@ def _descriptor(domain: Domain, product: ProductSpec) -> Path:
 
 
 def _warehouse(paths: MeshPaths, domain: Domain) -> DuckDBWarehouse:
-    return DuckDBWarehouse(paths.warehouse_file(domain.name), paths.home)
+    return DuckDBWarehouse(paths.warehouse_file(domain.name), paths.home, filesystems(paths.home))
 
 
 def _dbt_sql(domain: Domain, table: str) -> dict[str, Path]:

@@ -62,7 +62,7 @@ def _sampled(ctx: MeshContext, policy: Policy, domain: Domain, product: ProductS
             continue
         contract = ctx.port_contract(domain.name, port.name, port.version)
         file = ctx.rel(contract.path) if contract else ctx.product_file(domain, product.name)
-        for hit in scan_files(snap.files, skip=allowed):
+        for hit in scan_files(snap.files, skip=allowed, home=ctx.paths.home):
             yield policy.finding(
                 domain.name, product.name, file, hit.column,
                 f"{hit.matches} of {hit.sampled} sampled values of {port.name}.{hit.column} in "
