@@ -44,6 +44,7 @@ def serve_cmd(
     Docs at /docs, OpenAPI at /openapi.json, Prometheus metrics at /metrics. Exit 2 when the mesh
     declares nothing (or nothing valid, or several products and no --product) to serve.
     """
+    from mesh_platform.ports.lakehouse import warehouse
     from mesh_platform.serving.binding import ServeSetupError, load_served
     from mesh_platform.serving.config import ServeConfig
     from mesh_platform.serving.server import serve
@@ -60,7 +61,7 @@ def serve_cmd(
                          flush_interval_s=flush_interval, popular_window_days=window)  # fmt: skip
     console.print(f"{served.predictions} ({served.model_name} champion) on "
                   f"http://{host}:{tcp}/v1/{served.path_name}/{{{served.entity}}} "
-                  f"({workers} worker(s)) serving {paths.lake}", highlight=False)  # fmt: skip
+                  f"({workers} worker(s)) serving {warehouse(paths.home)}", highlight=False)  # fmt: skip
     serve(paths, config, host, tcp, workers, log_level)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from mesh_platform.ports.object_store import register_filesystems
 from mesh_platform.serving.config import ServeConfig, ServedPorts
 from mesh_platform.serving.index import MODEL, POPULARITY, ApiNames, Item, ModelInfo, RecIndex
 from mesh_platform.serving.sources import scan, source_key
@@ -126,6 +127,7 @@ def build_index(
         raise NothingToServe(f"no snapshot of {names} in the catalog of {paths.home}: run "
                              f"`mesh up` (or {served.model_name}'s scoring) first")  # fmt: skip
     with duckdb.connect() as con:
+        register_filesystems(con, paths.home)  # an S3 warehouse's files, through pyarrow's S3
         groups = _groups(con, paths.home, served, groups_snap)
         personal, info = _predictions(con, paths.home, served, preds, groups)
         window = config.popular_window_days
