@@ -59,9 +59,10 @@ def serve_cmd(
         raise typer.Exit(2) from None
     config = ServeConfig(served, max_pending=max_pending, poll_interval_s=poll_interval,
                          flush_interval_s=flush_interval, popular_window_days=window)  # fmt: skip
-    console.print(f"{served.predictions} ({served.model_name} champion) on "
-                  f"http://{host}:{tcp}/v1/{served.path_name}/{{{served.entity}}} "
-                  f"({workers} worker(s)) serving {warehouse(paths.home)}", highlight=False)  # fmt: skip
+    url = f"http://{host}:{tcp}/v1/{served.path_name}/{{{served.entity}}}"
+    where = warehouse(paths.home)
+    console.print(f"{served.predictions} ({served.model_name} champion) on {url} "
+                  f"({workers} worker(s)) serving {where}", highlight=False)  # fmt: skip
     serve(paths, config, host, tcp, workers, log_level)
 
 
