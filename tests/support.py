@@ -243,3 +243,13 @@ def memory_mib(pid: int) -> tuple[float, float]:
         return 0.0, 0.0
     kib = {key: int(value.split()[0]) for key, value in (line.split(":") for line in lines)}
     return kib["Rss"] / 1024, kib["Pss"] / 1024
+
+
+def port_files(home: Path, port: str, version: int = 1) -> list[str]:
+    """The data files of a port's current snapshot (``port``: ``<domain>/<product>``)."""
+    from mesh_platform.ports import PortRef, current_snapshot
+
+    domain, product = port.split("/")
+    snap = current_snapshot(home, PortRef(domain, product, version))
+    assert snap is not None, f"{port} v{version} was never published under {home}"
+    return list(snap.files)

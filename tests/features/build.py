@@ -13,10 +13,12 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from mesh_platform.dbt.port_views import pin_port_views
 from mesh_platform.dbt.render import render_project
 from mesh_platform.descriptors.loader import load_domain
 from mesh_platform.settings import MeshPaths
@@ -45,7 +47,10 @@ def build_features(
     """
     paths = MeshPaths(root=Path(root), home=Path(home))
     paths.warehouse.mkdir(parents=True, exist_ok=True)  # DuckDB won't create the folder
-    project = render_project(load_domain(paths.domains / DOMAIN), paths.contracts, paths.home)
+    domain = load_domain(paths.domains / DOMAIN)
+    project = render_project(domain, paths.contracts, paths.home)
+    # what the dbt asset does before its build: point the port views at the current snapshots
+    pin_port_views(domain, paths, paths.warehouse_file(DOMAIN), f"features-{uuid.uuid4().hex}")
     args = [str(DBT), command, "--quiet", "--project-dir", str(project), "--profiles-dir",
             str(project), "--select", SELECT, "--vars", json.dumps(dbt_vars or {})]  # fmt: skip
     env = {**os.environ, "MESH_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

@@ -10,9 +10,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from mesh_platform import ports
+from mesh_platform.ports import PortRef
 
 from tests.features.build import build_features
-from tests.support import MeshCopy, copy_mesh, run_mesh
+from tests.support import MeshCopy, copy_mesh, port_files, run_mesh
 
 SCALE, SEED = "0.3", "7"  # ~1,500 customers, ~30k order lines (as tests/ml)
 UPSTREAM = ("catalog", "customers", "sales", "web")  # the domains whose ports are read
@@ -79,9 +81,7 @@ def changed_ports(source: Path, dest: Path, cut: date, shift_days: int | None) -
     """
     with duckdb.connect() as con:
         for port, day in PORTS.items():
-            folder = dest / "lake" / port / "v1" / "current"
-            folder.mkdir(parents=True)
-            rows = f"read_parquet('{source / 'lake' / port / 'v1' / 'current'}/*.parquet')"
+            rows = f"read_parquet({port_files(source, port)!r})"
             if day is None:
                 query = f"SELECT * FROM {rows}"
             else:
@@ -90,7 +90,10 @@ def changed_ports(source: Path, dest: Path, cut: date, shift_days: int | None) -
                     moved = MOVED[day].format(n=shift_days)
                     query += (f" UNION ALL SELECT * REPLACE ({moved}) FROM {rows} "
                               f"WHERE {day} >= DATE '{cut}'")  # fmt: skip
-            con.execute(f"COPY ({query}) TO '{folder}/part-0.parquet' (FORMAT parquet)")
+            producer, product = port.split("/")  # published as its producer would: a snapshot
+            ref = PortRef(producer, product)
+            ports.publish(dest, ref, lambda folder, q=query: con.execute(
+                f"COPY ({q}) TO '{folder}/part-0.parquet' (FORMAT parquet)"))  # fmt: skip
     return dest
 
 
@@ -99,6 +102,7 @@ def build_changed(upstream: MeshCopy, dest: Path, cut: date, shift_days: int | N
     changed_ports(upstream.home, dest, cut, shift_days)
     warehouse = build_features(dest, upstream.root)
     shutil.rmtree(dest / "lake")
+    shutil.rmtree(dest / "iceberg")
     return Built(dest, warehouse)
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.features.conftest import Built, build_changed, data_end
+from tests.support import port_files
 
 pytestmark = pytest.mark.slow
 
@@ -82,10 +83,10 @@ def test_scoring_rows_are_the_training_rows_of_their_as_of_date(
 
 def test_churned_is_no_purchase_in_the_horizon(upstream, built):
     cut = _cut(built)
-    lines = upstream.home / "lake" / "sales" / "order_lines" / "v1" / "current" / "*.parquet"
+    lines = port_files(upstream.home, "sales/order_lines")
     with duckdb.connect() as con:
         bought = con.execute(
-            f"SELECT DISTINCT customer_id FROM read_parquet('{lines}') WHERE status <> "
+            f"SELECT DISTINCT customer_id FROM read_parquet({lines!r}) WHERE status <> "
             "'cancelled' AND order_date >= ? AND order_date < ?",
             [cut, cut + timedelta(days=90)],
         ).fetchall()
@@ -97,10 +98,10 @@ def test_churned_is_no_purchase_in_the_horizon(upstream, built):
 
 def test_relevance_is_units_bought_in_the_horizon_capped(upstream, built):
     as_of = max(built.as_of_dates("recommender_training"))
-    lines = upstream.home / "lake" / "sales" / "order_lines" / "v1" / "current" / "*.parquet"
+    lines = port_files(upstream.home, "sales/order_lines")
     with duckdb.connect() as con:
         units = con.execute(
-            f"SELECT customer_id, product_id, sum(quantity) AS units FROM read_parquet('{lines}')"
+            f"SELECT customer_id, product_id, sum(quantity) AS units FROM read_parquet({lines!r})"
             " WHERE status <> 'cancelled' AND order_date >= ? AND order_date < ? GROUP BY ALL",
             [as_of, as_of + timedelta(days=30)],
         ).df()

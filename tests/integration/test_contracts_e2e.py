@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from mesh_platform.ports import PortRef, Snapshot, current_snapshot
 
 from tests.integration.conftest import mesh
 
@@ -37,12 +38,15 @@ def tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def current(home: Path, domain: str, product: str) -> Path:
-    return (home / "lake" / domain / product / "v1" / "current").resolve()
+def current(home: Path, domain: str, product: str) -> Snapshot:
+    snap = current_snapshot(home, PortRef(domain, product))
+    assert snap is not None
+    return snap
 
 
-def count(glob: Path) -> int:
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0]
+def count(snap: Snapshot) -> int:
+    """Rows of a snapshot, read from the data files it lists."""
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet({list(snap.files)!r})").fetchall()[0][0]
 
 
 def latest_check(home: Path, key: list[str], name: str):
@@ -55,8 +59,9 @@ def latest_check(home: Path, key: list[str], name: str):
 
 def test_port_contract_failure_blocks_publish_and_consumers(home):
     before = current(home, "customers", "customer_profiles")
-    digest, profiles = tree_digest(before), count(before / "*.parquet")
-    features = count(current(home, "personalization", "customer_features") / "*.parquet")
+    table = Path(before.path)  # the table's data and metadata files
+    digest, profiles = tree_digest(table), count(before)
+    features = count(current(home, "personalization", "customer_features"))
     # Valid for the source contract (a birth date is a date) but the port contract requires
     # birth_year <= 2015: the candidate snapshot must be refused.
     bad = (
@@ -69,8 +74,8 @@ def test_port_contract_failure_blocks_publish_and_consumers(home):
     assert proc.returncode == 1
     assert "customer_profiles.birth_year" in proc.stdout
     after = current(home, "customers", "customer_profiles")
-    assert after == before and tree_digest(after) == digest  # byte-identical current snapshot
-    rejected = list((home / "lake/customers/customer_profiles/v1/_rejected").iterdir())
+    assert after == before and tree_digest(table) == digest  # the table is byte-identical
+    rejected = list((home / "rejected/customers/customer_profiles/v1").iterdir())
     assert len(rejected) == 1 and "birth_year" in (rejected[0] / "_reason.txt").read_text()
 
     evaluation = latest_check(home, ["customers", "customer_profiles"], "contract")
@@ -82,7 +87,7 @@ def test_port_contract_failure_blocks_publish_and_consumers(home):
 
     # The consumer still builds, on the last good snapshot.
     assert mesh(home, "up", "--domain", "personalization").returncode == 0
-    assert count(current(home, "personalization", "customer_features") / "*.parquet") == features
+    assert count(current(home, "personalization", "customer_features")) == features
     assert profiles == features
 
 

@@ -16,6 +16,7 @@ from tests.support import (
     REPO,
     free_port,
     graphql,
+    port_files,
     process_tree,
     start_mesh,
     stop,
@@ -56,20 +57,22 @@ def test_mesh_up_publishes_every_port(first_up, home):
     listed = ports_json(home)
     assert set(listed) == PORTS
     for port in listed.values():
-        assert {"domain", "product", "version", "path", "rows", "published_at"} <= set(port)
+        assert {"domain", "product", "version", "table", "path", "rows", "published_at",
+                "snapshot_id"} <= set(port)  # fmt: skip
         assert port["version"] == 1 and port["rows"] > 0
+        assert port["table"] == f"{port['domain']}.{port['product']}_v1"
         assert Path(port["path"]).is_relative_to(home / "lake" / port["domain"])
-        parquet = list(Path(port["path"]).glob("*.parquet"))
-        rows = duckdb.sql(f"select count(*) from read_parquet({[str(p) for p in parquet]})")
+        files = port_files(home, f"{port['domain']}/{port['product']}")
+        assert all(Path(f).is_relative_to(Path(port["path"]) / "data") for f in files)
+        rows = duckdb.sql(f"select count(*) from read_parquet({files})")
         assert rows.fetchall()[0][0] == port["rows"]
 
 
 def test_features_are_computed_from_the_other_domains_ports(first_up, home):
-    lake = home / "lake"
     con = duckdb.connect()
 
     def port(domain, product):
-        return f"read_parquet('{lake}/{domain}/{product}/v1/current/*.parquet')"
+        return f"read_parquet({port_files(home, f'{domain}/{product}')})"
 
     def one(sql: str):
         return con.sql(sql).fetchall()[0]
@@ -94,7 +97,7 @@ def test_consumer_never_opens_another_domains_warehouse(first_up, home):
     assert not (REPO / "domains/personalization/dbt/target").exists()  # dbt writes under home
     run_dirs = sorted((home / "dbt/personalization/target").glob("run-*"))
     compiled = "\n".join(p.read_text() for p in run_dirs[-1].rglob("run/**/*.sql"))
-    assert "lake/sales/order_lines/v1/current" in compiled
+    assert 'mesh_ports."sales__order_lines_v1"' in compiled  # the view over the pinned snapshot
     assert ".duckdb" not in compiled
 
 
@@ -203,14 +206,14 @@ def test_models_are_trained_gated_and_score_the_prediction_ports(first_up, home)
         assert model["champion"] is not None  # the first version passed its gates
     con = duckdb.connect()
     recs = con.sql(
-        f"SELECT count(*), count(DISTINCT customer_id), max(rank) FROM read_parquet("
-        f"'{home}/lake/personalization/recommendations/v1/current/*.parquet')"
-    ).fetchall()[0]  # noqa: E501
+        "SELECT count(*), count(DISTINCT customer_id), max(rank) FROM read_parquet("
+        f"{port_files(home, 'personalization/recommendations')})"
+    ).fetchall()[0]
     assert recs[0] > 0 and recs[2] <= 10  # top 10 per customer
     scores = con.sql(
-        f"SELECT min(churn_probability), max(churn_probability) FROM read_parquet("
-        f"'{home}/lake/personalization/churn_scores/v1/current/*.parquet')"
-    ).fetchall()[0]  # noqa: E501
+        "SELECT min(churn_probability), max(churn_probability) FROM read_parquet("
+        f"{port_files(home, 'personalization/churn_scores')})"
+    ).fetchall()[0]
     assert 0 <= scores[0] <= scores[1] <= 1
 
 

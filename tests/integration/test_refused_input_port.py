@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from mesh_platform.ports import PortRef, current_snapshot
 
 from tests.support import MESH, REPO, env_with
 
@@ -22,8 +23,11 @@ def up(home: Path, *domains: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def current(home: Path, port: str) -> Path:
-    return (home / "lake" / "sales" / port / "v1" / "current").resolve()
+def current(home: Path, port: str) -> str:
+    """The id of the port's current snapshot (its Iceberg table's)."""
+    snap = current_snapshot(home, PortRef("sales", port))
+    assert snap is not None
+    return snap.snapshot_id
 
 
 def land_future_order(home: Path) -> None:

@@ -13,6 +13,8 @@ from mesh_platform.catalog.listing import catalog
 from mesh_platform.catalog.metadata import freshness_hours, highest_classification
 from mesh_platform.contracts.checks import load_port_contract
 from mesh_platform.descriptors.loader import load_mesh
+from mesh_platform.ports import PortRef
+from mesh_platform.ports.lakehouse import load
 from mesh_platform.settings import MeshPaths
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -159,9 +161,12 @@ def check_latest_run(node: dict, home: Path, domain, port) -> None:
     if port.producer == "dbt":  # the verdict at publish (ML ports: the check alone)
         assert materialized["mesh/freshness"]["text"] == entry.freshness
     snapshot_id = materialized["mesh/snapshot_id"]["text"]
-    folder = home / "lake" / domain.name / port.name / f"v{port.version}" / "snapshots"
-    published = json.loads((folder / snapshot_id / "_snapshot.json").read_text())
-    assert materialized["dagster/row_count"]["intValue"] == published["rows"] > 0
+    table = load(home, PortRef(domain.name, port.name, port.version))
+    assert table is not None
+    published = table.snapshot_by_id(int(snapshot_id))
+    assert published is not None and published.summary is not None
+    rows = int(published.summary["mesh.rows"])
+    assert materialized["dagster/row_count"]["intValue"] == rows > 0
     if port.producer == "dbt":  # sqlglot traces dbt SQL; a model's predictions are not SQL
         lineage = materialized["dagster/column_lineage"]["lineage"]
         assert lineage and all(d["columnDeps"] for d in lineage)

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from mesh_platform.ml import registry
 
-from tests.support import copy_mesh, run_mesh
+from tests.support import copy_mesh, port_files, run_mesh
 
 # A regressor of each customer's units in the next 28 days, from the sales order_lines port.
 FILES = {
@@ -94,8 +94,7 @@ def test_mesh_up_trains_registers_and_publishes_a_declared_model(tmp_path):
     champion = registry.champion(home / "mlflow", "units_model")
     assert champion is not None and champion.version == 1
     assert set(champion.meta["data_snapshots"]) == {"sales/order_lines"}
-    current = home / "lake" / "forecast" / "units_forecast" / "v1" / "current"
-    table = pq.read_table(next(current.glob("*.parquet")))
+    table = pq.read_table(port_files(home, "forecast/units_forecast")[0])
     assert table.column_names == [
         "customer_id",
         "as_of_date",

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from mesh_platform.warehouse import DuckDBWarehouse
 
-from tests.support import run_mesh
+from tests.support import port_files, run_mesh
 
 
 def test_a_view_reading_a_path_under_mesh_home_is_exported(tmp_path):
@@ -34,8 +34,7 @@ def test_mesh_up_publishes_a_port_materialised_as_a_view(mesh_copy, tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Traceback" not in out
-    current = home / "lake" / "catalog" / "promotions" / "v1" / "current"
-    assert pq.read_table(next(current.glob("*.parquet"))).num_rows > 0
+    assert pq.read_table(port_files(home, "catalog/promotions")[0]).num_rows > 0
     with duckdb.connect(str(home / "warehouse" / "catalog.duckdb"), read_only=True) as con:
         kind = con.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = 'promotions'"
