@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from mesh_platform.ports import PortRef, snapshot_files
 
 from tests.integration.conftest import mesh
 from tests.openlineage_spec import require_spec
@@ -107,9 +108,12 @@ def test_second_run_publishes_new_snapshots_and_breaks_nothing(first_up, home):
     assert proc.returncode == 0, proc.stdout[-4000:]
     after = ports_json(home)
     for key, port in after.items():
-        assert port["path"] != before[key]["path"]  # a new immutable snapshot ...
+        assert port["snapshot_id"] != before[key]["snapshot_id"]  # a new snapshot ...
         assert port["rows"] == before[key]["rows"]  # ... of the same data
-        assert Path(before[key]["path"]).exists()  # the old one is still readable
+        old = snapshot_files(home, PortRef(*key), before[key]["snapshot_id"])[1]
+        with duckdb.connect() as con:  # the previous one is still readable (time travel)
+            count = con.execute("SELECT count(*) FROM read_parquet(?)", [old]).fetchall()[0][0]
+        assert count == before[key]["rows"]
 
 
 EDGE_QUERY = """{ assetNodeOrError(assetKey: {path: ["sales", "order_lines"]}) {

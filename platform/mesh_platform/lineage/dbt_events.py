@@ -127,7 +127,6 @@ def dbt_model_events(
         event = as_dict(raw)
         if not event["job"]["name"].endswith(".build.run"):
             continue  # dbt test executions: their verdicts are asset checks, not lineage
-        _rename_inputs(event, ports, versions or {})
         _strip(event)
         model = model_of(event) or ""
         sql = compiled.get(model)
@@ -136,5 +135,7 @@ def dbt_model_events(
             columns = _columns(schema, model)
             if event["eventType"] == "COMPLETE" and columns:
                 fill_missing_lineage(event, sql, schema, columns, namespace)
+        # after tracing: sqlglot names a port by the view the run read it through
+        _rename_inputs(event, ports, versions or {})
         events.append(event)
     return events

@@ -69,8 +69,9 @@ def fill_missing_lineage(
     """
     for output in event.get("outputs", []):
         facets = output.setdefault("facets", {})
-        if (facets.get("columnLineage") or {}).get("fields"):
-            continue
+        fields = (facets.get("columnLineage") or {}).get("fields") or {}
+        if any(f.get("inputFields") for f in fields.values()):
+            continue  # openlineage-dbt traced it (it leaves a `SELECT *` subquery's fields empty)
         mapping = {}
         for column in columns:
             try:
