@@ -65,6 +65,27 @@ def test_a_publish_is_an_iceberg_snapshot_any_reader_finds(tmp_path):
     assert not any((tmp_path / "staging").rglob("*.parquet"))
 
 
+def test_a_candidate_already_in_the_tables_schema_is_committed_as_the_audited_bytes(tmp_path):
+    """DuckDB marks a column it knows holds no NULL required (a table's column statistics, as
+    a dbt model's table has): such a file is registered, not rewritten."""
+    audited = {}
+
+    def write(folder: Path) -> None:
+        with duckdb.connect() as con:
+            con.execute("CREATE TABLE t AS SELECT range AS id, NULL::VARCHAR AS note FROM range(4)")
+            con.execute(f"COPY (SELECT * FROM t) TO '{folder}/part-0.parquet'")
+
+    def audit(folder: Path) -> None:
+        audited["sha"] = hashlib.sha256((folder / "part-0.parquet").read_bytes()).hexdigest()
+
+    snap = publish(tmp_path, REF, write, audit, columns={"id": (True, None)})
+    [file] = snap.files
+    assert hashlib.sha256(Path(file).read_bytes()).hexdigest() == audited["sha"]
+    table = load(tmp_path, REF)
+    assert table is not None and table.schema().find_field("id").required
+    assert table.scan().to_arrow().num_rows == 4  # read through the name mapping add_files set
+
+
 def test_the_previous_snapshot_stays_readable_by_time_travel(tmp_path):
     first = publish(tmp_path, REF, writer(3))
     second = publish(tmp_path, REF, writer(5))

@@ -2,8 +2,9 @@
 
 A port major is the table ``<domain>.<product>_v<major>`` located at
 ``<warehouse>/<domain>/<product>/v<major>``. A candidate is written and audited in a local
-staging folder; only if the audit passes are its rows written as the table's data files and
-committed, in one catalog commit that is the atomic switch. A kill -9 at any moment before that
+staging folder; only if the audit passes do its files (or its rows, rewritten: see
+:mod:`mesh_platform.ports.commit`) become the table's data files, in one catalog commit that is
+the atomic switch. A kill -9 at any moment before that
 commit leaves the table at its previous snapshot (files written so far are orphans, removed by
 :func:`expire` once old enough). A refused candidate never becomes a snapshot: it is kept,
 with its reason, under ``<MESH_HOME>/rejected``.
@@ -17,20 +18,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
+from mesh_platform.ports.commit import Column, commit
 from mesh_platform.ports.expiry import expire
-from mesh_platform.ports.lakehouse import catalog, load, local_path, warehouse
+from mesh_platform.ports.lakehouse import catalog, load, local_path
 from mesh_platform.ports.refs import ROWS, AuditFailed, PortRef, Snapshot
 
 RUN_ID = "mesh.run-id"
-TABLE_PROPERTIES = {  # old metadata files go with their commits, as other engines expect
-    "write.metadata.delete-after-commit.enabled": "true",
-    "write.metadata.previous-versions-max": "10",
-}
-Column = tuple[bool, str | None]  # (required, doc) of a column, from the port's contract
 
 
 def publish(
@@ -66,34 +62,16 @@ def publish(
         reason = audit(staging) if audit else None
         if reason is not None:
             raise AuditFailed(ref, reason, _reject(Path(home), ref, staging, reason))
-        data = candidate_table(staging, columns or {})
-        props = {**(summary or {}), ROWS: str(data.num_rows)}
+        files = sorted(staging.glob("*.parquet"))
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)  # footers only
+        props = {**(summary or {}), ROWS: str(rows)}
         if run_id:
             props[RUN_ID] = run_id
-        table = _commit(home, ref, data, props)
+        table = commit(home, ref, files, columns or {}, props)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     expire(home, ref)
     return _snapshot(ref, table, table.current_snapshot())
-
-
-def candidate_table(folder: Path, columns: Mapping[str, Column]) -> pa.Table:
-    """The audited candidate's rows, with the contract's required columns and docs in the schema.
-
-    Args:
-        folder: The staging folder of Parquet files.
-        columns: ``name -> (required, doc)``.
-
-    Returns:
-        The rows as one Arrow table (its required columns hold no NULL: the audit checked).
-    """
-    data = pq.read_table(sorted(str(p) for p in folder.glob("*.parquet")))
-    fields = []
-    for field in data.schema:
-        required, doc = columns.get(field.name, (False, None))
-        meta = {b"doc": doc.encode()} if doc else None
-        fields.append(pa.field(field.name, field.type, nullable=not required, metadata=meta))
-    return data.cast(pa.schema(fields))
 
 
 def _reject(home: Path, ref: PortRef, staging: Path, reason: str) -> Path:
@@ -103,40 +81,6 @@ def _reject(home: Path, ref: PortRef, staging: Path, reason: str) -> Path:
     shutil.move(staging, kept)
     (kept / "_reason.txt").write_text(reason + "\n")
     return kept
-
-
-def _commit(home: Path, ref: PortRef, data: pa.Table, props: dict[str, str]) -> Table:
-    """Overwrite the table with ``data`` in one transaction; create or evolve it first."""
-    table = load(home, ref)
-    if table is None:
-        cat = catalog(home)
-        cat.create_namespace_if_not_exists(ref.domain)
-        location = f"{warehouse(home)}/{ref.relative_dir}"
-        table = cat.create_table(
-            ref.identifier, schema=data.schema, location=location, properties=TABLE_PROPERTIES
-        )
-    data = _conform(data, table)
-    tx = table.transaction()
-    if _new_columns(table, data.schema):  # a non-breaking contract change: schema evolution
-        with tx.update_schema() as update:
-            update.union_by_name(data.schema)
-    if table.current_snapshot() is None:
-        tx.append(data, snapshot_properties=props)
-    else:
-        tx.overwrite(data, snapshot_properties=props)
-    return tx.commit_transaction()
-
-
-def _conform(data: pa.Table, table: Table) -> pa.Table:
-    """Mark the table's required columns required in ``data`` too (their NULLs were refused)."""
-    required = {f.name for f in table.schema().fields if f.required}
-    fields = [f.with_nullable(False) if f.name in required else f for f in data.schema]
-    return data.cast(pa.schema(fields))
-
-
-def _new_columns(table: Table, schema: pa.Schema) -> list[str]:
-    known = {f.name for f in table.schema().fields}
-    return [name for name in schema.names if name not in known]
 
 
 def _snapshot(ref: PortRef, table: Table, snap) -> Snapshot:
