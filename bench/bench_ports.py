@@ -18,11 +18,14 @@ the contenders alternating within each round:
   over every row and a filtered per-customer aggregate; their answers must agree.
 
 Targets: publish + read within 1.3x of the old; (b) within 1.1x of (c). Peak RSS of each contender
-comes from one extra process per contender (VmHWM). Writes bench/results/ports.json.
+comes from one extra process per contender (VmHWM). --sketch adds a third publisher that is NOT
+platform code: the audited staged file registered in the table with `add_files` instead of
+rewritten by pyiceberg (what a faster publish could do). Writes bench/results/ports.json.
 
     uv run python bench/bench_ports.py                  # 1.03M rows, median of 5 (~2 min)
     uv run python bench/bench_ports.py --rows 100000 --rounds 3   # quick run
     uv run python bench/bench_ports.py --profile        # + cProfile of one new publish and read
+    uv run python bench/bench_ports.py --sketch         # + the add_files publish sketch
 """
 
 from __future__ import annotations
@@ -56,9 +59,13 @@ from mesh_platform.dbt.port_views import create_views
 from mesh_platform.dbt.sources import port_view
 from mesh_platform.ports import AuditFailed, PortRef, publish
 from mesh_platform.ports import tables as new_tables
-from mesh_platform.ports.lakehouse import warehouse
+from mesh_platform.ports.expiry import expire
+from mesh_platform.ports.lakehouse import load, local_path, warehouse
 from mesh_platform.ports.pins import pin_inputs
+from mesh_platform.ports.refs import ROWS as ROWS_PROP
+from mesh_platform.ports.tables import RUN_ID
 from mesh_platform.warehouse import DuckDBWarehouse, connect
+from pyiceberg.expressions import AlwaysTrue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_contracts  # noqa: E402
@@ -234,6 +241,41 @@ class Bench:
         self.files = snap.files
         return snap.rows
 
+    def sketch_publish(self) -> int:
+        """NOT platform code (--sketch): the audited file registered with add_files, not rewritten.
+
+        The table (created by a platform publish in the warm-up) gets the staged Parquet file as
+        it is: renamed into its ``data/`` folder, then a delete of the old rows and ``add_files``
+        in one transaction, then the platform's expiry.
+        """
+        home = self.root / "sketch"
+        write, audit = self._steps()
+        staging = home / "staging" / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            write(staging)
+            reason = audit(staging)
+            assert reason is None, reason
+            table = load(home, REF)
+            assert table is not None, "the warm-up creates the table"
+            rows = old_count_rows(staging)
+            data = Path(local_path(table.location())) / "data"
+            data.mkdir(parents=True, exist_ok=True)
+            files = []
+            for staged in sorted(staging.glob("*.parquet")):
+                dest = data / f"{uuid.uuid4().hex}.parquet"
+                os.rename(staged, dest)  # a local warehouse; on S3 this would be an upload
+                files.append(f"file://{dest}")
+            props = {**self.facts["summary"], ROWS_PROP: str(rows), RUN_ID: uuid.uuid4().hex}
+            tx = table.transaction()
+            tx.delete(AlwaysTrue(), snapshot_properties=props)
+            tx.add_files(files, snapshot_properties=props)
+            tx.commit_transaction()
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        expire(home, REF)
+        return rows
+
     def _query(self, con: duckdb.DuckDBPyConnection, view: str) -> list:
         return [con.execute(q.format(v=view)).fetchall() for q in QUERIES]
 
@@ -246,9 +288,9 @@ class Bench:
         finally:
             con.close()
 
-    def new_read(self) -> list:
+    def new_read(self, home: Path | None = None) -> list:
         start = time.perf_counter()
-        pins = pin_inputs(self.new_home, f"bench-{uuid.uuid4().hex}", [REF])
+        pins = pin_inputs(home or self.new_home, f"bench-{uuid.uuid4().hex}", [REF])
         self.splits["pin"] += time.perf_counter() - start
         con = connect()
         try:
@@ -268,6 +310,7 @@ class Bench:
 
 
 PUBLISHERS = {"old publish": "old_publish", "new publish": "new_publish"}
+SKETCH = {"add_files sketch": "sketch_publish"}
 READERS = {"(a) old read": "old_read", "(b) new read": "new_read", "(c) direct read": "direct_read"}
 
 
@@ -303,10 +346,14 @@ def probe(root: Path, method: str) -> None:
     print(json.dumps({"before_kib": before, "peak_kib": peak, "seconds": seconds}))
 
 
-def probe_all(root: Path, bench: Bench) -> dict[str, dict]:
+def publishers(args: argparse.Namespace) -> dict[str, str]:
+    return {**PUBLISHERS, **(SKETCH if args.sketch else {})}
+
+
+def probe_all(root: Path, bench: Bench, args: argparse.Namespace) -> dict[str, dict]:
     (root / "files.json").write_text(json.dumps(list(bench.files)))
     found = {}
-    for name, method in {**PUBLISHERS, **READERS}.items():
+    for name, method in {**publishers(args), **READERS}.items():
         out = subprocess.run(
             [sys.executable, __file__, "--probe", method, "--dir", str(root)],
             check=True, capture_output=True, text=True,
@@ -332,8 +379,8 @@ def run_rounds(bench: Bench, args: argparse.Namespace) -> tuple[dict, list[dict]
     splits: list[dict] = []
     answer = None
     for r in range(args.rounds):
-        order = list(PUBLISHERS.items())
-        for name, method in order if r % 2 == 0 else order[::-1]:
+        order = list(publishers(args).items())
+        for name, method in order[r % len(order) :] + order[: r % len(order)]:
             bench.splits.clear()
             start = time.perf_counter()
             rows = getattr(bench, method)()
@@ -403,6 +450,12 @@ def report(args, times, splits, rss, load_before, load_after, seconds) -> dict:
         "publish+read new/old": (med["new publish"] + med["(b) new read"])
         / (med["old publish"] + med["(a) old read"]),
     }
+    if "add_files sketch" in med:
+        sketch = split_medians(splits, "add_files sketch")
+        print(f"  add_files sketch: write {sketch['write']:.3f}, audit {sketch['audit']:.3f}, "
+              f"the rest {sketch['rest']:.3f} (rename into data/, delete + add_files commit, "
+              "expiry)")  # fmt: skip
+        ratios["publish add_files sketch/old"] = med["add_files sketch"] / med["old publish"]
     print()
     for name, value in ratios.items():
         print(f"  {name:28} {value:5.2f}x")
@@ -427,6 +480,11 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=10, help="reads of each contender a round")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS processes")
+    parser.add_argument(
+        "--sketch",
+        action="store_true",
+        help="add a publish by add_files, no rewrite (not platform code)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile a new publish and read")
     parser.add_argument("--top", type=int, default=30, help="profile lines printed")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
@@ -446,8 +504,12 @@ def main() -> None:
         )
         bench.old_publish()  # untimed: the first snapshot, the table created, caches warm
         bench.new_publish()
+        if args.sketch:
+            publish(root / "sketch", REF, bench._write, None, **bench.facts)
         times, splits = run_rounds(bench, args)
-        rss = {} if args.no_rss else probe_all(root, bench)
+        if args.sketch:
+            assert bench.new_read(root / "sketch") == bench.old_read(), "the sketch reads wrong"
+        rss = {} if args.no_rss else probe_all(root, bench, args)
         load_after = os.getloadavg()
         result = report(args, times, splits, rss, load_before, load_after,
                         time.perf_counter() - started)  # fmt: skip
