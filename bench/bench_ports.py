@@ -462,10 +462,10 @@ def report(args, times, splits, rss, load_before, load_after, seconds) -> dict:
     total, read = ratios["publish+read new/old"], ratios["read (b)/(c)"]
     print(
         f"\ntarget publish + read within {TARGET_TOTAL}x of the Parquet snapshots: "
-        f"{'met' if total <= TARGET_TOTAL else 'MISSED'} ({total:.2f}x)"
+        f"{'met' if total <= TARGET_TOTAL else 'MISSED'} ({total:.3f}x)"
     )
     print(f"target port read within {TARGET_READ}x of the same files read directly: "
-          f"{'met' if read <= TARGET_READ else 'MISSED'} ({read:.2f}x)")  # fmt: skip
+          f"{'met' if read <= TARGET_READ else 'MISSED'} ({read:.3f}x)")  # fmt: skip
     return {"rows": args.rows, "rounds": args.rounds, "reads": args.reads, "times": times,
             "medians": med, "best": best, "ratios": ratios, "splits": splits, "rss": rss,
             "load_before": load_before, "load_after": load_after, "seconds": seconds,
