@@ -18,14 +18,11 @@ the contenders alternating within each round:
   over every row and a filtered per-customer aggregate; their answers must agree.
 
 Targets: publish + read within 1.3x of the old; (b) within 1.1x of (c). Peak RSS of each contender
-comes from one extra process per contender (VmHWM). --sketch adds a third publisher that is NOT
-platform code: the audited staged file registered in the table with `add_files` instead of
-rewritten by pyiceberg (what a faster publish could do). Writes bench/results/ports.json.
+comes from one extra process per contender (VmHWM). Writes bench/results/ports.json.
 
     uv run python bench/bench_ports.py                  # 1.03M rows, median of 5 (~2 min)
     uv run python bench/bench_ports.py --rows 100000 --rounds 3   # quick run
     uv run python bench/bench_ports.py --profile        # + cProfile of one new publish and read
-    uv run python bench/bench_ports.py --sketch         # + the add_files publish sketch
 """
 
 from __future__ import annotations
@@ -58,14 +55,11 @@ from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.port_views import create_views
 from mesh_platform.dbt.sources import port_view
 from mesh_platform.ports import AuditFailed, PortRef, publish
+from mesh_platform.ports import commit as new_commit
 from mesh_platform.ports import tables as new_tables
-from mesh_platform.ports.expiry import expire
-from mesh_platform.ports.lakehouse import load, local_path, warehouse
+from mesh_platform.ports.lakehouse import warehouse
 from mesh_platform.ports.pins import pin_inputs
-from mesh_platform.ports.refs import ROWS as ROWS_PROP
-from mesh_platform.ports.tables import RUN_ID
 from mesh_platform.warehouse import DuckDBWarehouse, connect
-from pyiceberg.expressions import AlwaysTrue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_contracts  # noqa: E402
@@ -216,8 +210,11 @@ class Bench:
         self.facts = publish_facts(self.contract)
         self.splits: Splits = defaultdict(float)
         self.files: tuple[str, ...] = ()  # the new table's current data files
-        for name in ("candidate_table", "_commit", "expire", "_snapshot"):
+        for name in ("commit", "expire", "_snapshot"):
             setattr(new_tables, name, timed(getattr(new_tables, name), self.splits, name))
+        # the two ways ports.commit makes the audited candidate the table's data files
+        for name in ("_register", "_registrable"):
+            setattr(new_commit, name, timed(getattr(new_commit, name), self.splits, name))
         # imported by pyiceberg's overwrite when called: writing the Iceberg data file(s)
         iceberg_io._dataframe_to_data_files = timed_iter(
             iceberg_io._dataframe_to_data_files, self.splits, "data_files"
@@ -240,41 +237,6 @@ class Bench:
         snap = publish(self.new_home, REF, write, audit, run_id=uuid.uuid4().hex, **self.facts)
         self.files = snap.files
         return snap.rows
-
-    def sketch_publish(self) -> int:
-        """NOT platform code (--sketch): the audited file registered with add_files, not rewritten.
-
-        The table (created by a platform publish in the warm-up) gets the staged Parquet file as
-        it is: renamed into its ``data/`` folder, then a delete of the old rows and ``add_files``
-        in one transaction, then the platform's expiry.
-        """
-        home = self.root / "sketch"
-        write, audit = self._steps()
-        staging = home / "staging" / uuid.uuid4().hex
-        staging.mkdir(parents=True)
-        try:
-            write(staging)
-            reason = audit(staging)
-            assert reason is None, reason
-            table = load(home, REF)
-            assert table is not None, "the warm-up creates the table"
-            rows = old_count_rows(staging)
-            data = Path(local_path(table.location())) / "data"
-            data.mkdir(parents=True, exist_ok=True)
-            files = []
-            for staged in sorted(staging.glob("*.parquet")):
-                dest = data / f"{uuid.uuid4().hex}.parquet"
-                os.rename(staged, dest)  # a local warehouse; on S3 this would be an upload
-                files.append(f"file://{dest}")
-            props = {**self.facts["summary"], ROWS_PROP: str(rows), RUN_ID: uuid.uuid4().hex}
-            tx = table.transaction()
-            tx.delete(AlwaysTrue(), snapshot_properties=props)
-            tx.add_files(files, snapshot_properties=props)
-            tx.commit_transaction()
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        expire(home, REF)
-        return rows
 
     def _query(self, con: duckdb.DuckDBPyConnection, view: str) -> list:
         return [con.execute(q.format(v=view)).fetchall() for q in QUERIES]
@@ -310,7 +272,6 @@ class Bench:
 
 
 PUBLISHERS = {"old publish": "old_publish", "new publish": "new_publish"}
-SKETCH = {"add_files sketch": "sketch_publish"}
 READERS = {"(a) old read": "old_read", "(b) new read": "new_read", "(c) direct read": "direct_read"}
 
 
@@ -347,7 +308,7 @@ def probe(root: Path, method: str) -> None:
 
 
 def publishers(args: argparse.Namespace) -> dict[str, str]:
-    return {**PUBLISHERS, **(SKETCH if args.sketch else {})}
+    return dict(PUBLISHERS)
 
 
 def probe_all(root: Path, bench: Bench, args: argparse.Namespace) -> dict[str, dict]:
@@ -428,19 +389,19 @@ def report(args, times, splits, rss, load_before, load_after, seconds) -> dict:
         print(f"| {name:20} | {med[name]:8.3f} | {best[name]:6.3f} | {peak} | {grow} |")
     new_split = split_medians(splits, "new publish")
     old_split = split_medians(splits, "old publish")
-    commit = new_split.get("_commit", 0.0)
-    data = new_split.get("data_files", 0.0)
+    commit = new_split.get("commit", 0.0)
+    data = new_split.get("data_files", 0.0)  # > 0 only when the rows were rewritten
     print("\nsplit of the publishes (medians, s):")
     print(
         f"  old: write {old_split['write']:.3f}, audit {old_split['audit']:.3f}, the rest "
         f"{old_split['rest']:.3f} (row count from the footers, rename, symlink, prune)"
     )
     print(f"  new: write {new_split['write']:.3f}, audit {new_split['audit']:.3f}, the rest "
-          f"{new_split['rest']:.3f}: read staged "
-          f"Parquet to Arrow {new_split.get('candidate_table', 0):.3f}, Iceberg commit "
-          f"{commit:.3f} (of which data file written {data:.3f}, metadata + catalog "
-          f"{commit - data:.3f}), expiry {new_split.get('expire', 0):.3f}, list the snapshot's "
-          f"files {new_split.get('_snapshot', 0):.3f}")  # fmt: skip
+          f"{new_split['rest']:.3f}: Iceberg commit {commit:.3f} (of which the schema check "
+          f"{new_split.get('_registrable', 0):.3f}, files moved in and added "
+          f"{new_split.get('_register', 0):.3f}, rows rewritten {data:.3f}), expiry "
+          f"{new_split.get('expire', 0):.3f}, list the snapshot's files "
+          f"{new_split.get('_snapshot', 0):.3f}")  # fmt: skip
     ratios = {
         "publish new/old": med["new publish"] / med["old publish"],
         "read (b)/(c)": med["(b) new read"] / med["(c) direct read"],
@@ -450,12 +411,6 @@ def report(args, times, splits, rss, load_before, load_after, seconds) -> dict:
         "publish+read new/old": (med["new publish"] + med["(b) new read"])
         / (med["old publish"] + med["(a) old read"]),
     }
-    if "add_files sketch" in med:
-        sketch = split_medians(splits, "add_files sketch")
-        print(f"  add_files sketch: write {sketch['write']:.3f}, audit {sketch['audit']:.3f}, "
-              f"the rest {sketch['rest']:.3f} (rename into data/, delete + add_files commit, "
-              "expiry)")  # fmt: skip
-        ratios["publish add_files sketch/old"] = med["add_files sketch"] / med["old publish"]
     print()
     for name, value in ratios.items():
         print(f"  {name:28} {value:5.2f}x")
@@ -480,11 +435,6 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=10, help="reads of each contender a round")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS processes")
-    parser.add_argument(
-        "--sketch",
-        action="store_true",
-        help="add a publish by add_files, no rewrite (not platform code)",
-    )
     parser.add_argument("--profile", action="store_true", help="cProfile a new publish and read")
     parser.add_argument("--top", type=int, default=30, help="profile lines printed")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
@@ -504,11 +454,7 @@ def main() -> None:
         )
         bench.old_publish()  # untimed: the first snapshot, the table created, caches warm
         bench.new_publish()
-        if args.sketch:
-            publish(root / "sketch", REF, bench._write, None, **bench.facts)
         times, splits = run_rounds(bench, args)
-        if args.sketch:
-            assert bench.new_read(root / "sketch") == bench.old_read(), "the sketch reads wrong"
         rss = {} if args.no_rss else probe_all(root, bench, args)
         load_after = os.getloadavg()
         result = report(args, times, splits, rss, load_before, load_after,
