@@ -42,7 +42,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,7 +54,7 @@ from mesh_platform.contracts.table_schema import publish_facts
 from mesh_platform.contracts.validate import audit_for
 from mesh_platform.dbt.port_views import create_views
 from mesh_platform.dbt.sources import port_view
-from mesh_platform.ports import AuditFailed, PortRef, publish
+from mesh_platform.ports import AuditFailed, PortRef, Snapshot, publish
 from mesh_platform.ports import commit as new_commit
 from mesh_platform.ports import tables as new_tables
 from mesh_platform.ports.lakehouse import warehouse
@@ -87,16 +87,7 @@ OLD_SNAPSHOT_META = "_snapshot.json"
 OLD_KEEP_SNAPSHOTS = 5
 
 
-@dataclass(frozen=True)
-class OldSnapshot:
-    domain: str
-    product: str
-    version: int
-    snapshot_id: str
-    path: str
-    rows: int
-    published_at: str
-    run_id: str | None = None
+OldSnapshot = Snapshot  # the old module's dataclass had these same first eight fields
 
 
 def old_new_snapshot_id() -> str:
@@ -241,14 +232,17 @@ class Bench:
     def _query(self, con: duckdb.DuckDBPyConnection, view: str) -> list:
         return [con.execute(q.format(v=view)).fetchall() for q in QUERIES]
 
-    def old_read(self) -> list:
-        glob = self.old_lake / REF.relative_dir / OLD_CURRENT / "*.parquet"
+    def _read(self, source: str) -> list:
         con = connect()
         try:
-            con.execute(f"CREATE VIEW port AS SELECT * FROM read_parquet('{glob}')")
+            con.execute(f"CREATE VIEW port AS SELECT * FROM {source}")
             return self._query(con, "port")
         finally:
             con.close()
+
+    def old_read(self) -> list:
+        glob = self.old_lake / REF.relative_dir / OLD_CURRENT / "*.parquet"
+        return self._read(f"read_parquet('{glob}')")
 
     def new_read(self, home: Path | None = None) -> list:
         start = time.perf_counter()
@@ -263,12 +257,7 @@ class Bench:
 
     def direct_read(self) -> list:
         files = ", ".join(f"'{f}'" for f in self.files)
-        con = connect()
-        try:
-            con.execute(f"CREATE VIEW port AS SELECT * FROM read_parquet([{files}])")
-            return self._query(con, "port")
-        finally:
-            con.close()
+        return self._read(f"read_parquet([{files}])")
 
 
 PUBLISHERS = {"old publish": "old_publish", "new publish": "new_publish"}
