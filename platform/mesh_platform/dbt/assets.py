@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,24 @@ from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse, duckdb_schema
 
 DbtEvent = Any  # Output | AssetMaterialization | AssetCheckResult | AssetObservation
+TIMING_PREFIX = "mesh/timing "  # + JSON seconds per part of the step, one log entry per run
+
+
+class Laps:
+    """Seconds between successive marks of one step: where its time goes, for the run's log."""
+
+    def __init__(self) -> None:
+        """Start the first lap now."""
+        self.last, self.seconds = time.perf_counter(), {}
+
+    def lap(self, name: str) -> None:
+        """End the lap ``name`` (added to a lap of the same name) and start the next."""
+        now = time.perf_counter()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self.last, 3)
+        self.last = now
+
+    def __str__(self) -> str:
+        return TIMING_PREFIX + json.dumps(self.seconds)
 
 
 def _node(manifest: Mapping[str, Any], model: str) -> dict[str, Any]:
@@ -90,6 +110,7 @@ class DomainBuild:
 
     def run(self, context: dg.AssetExecutionContext) -> Iterator[DbtEvent]:
         """Build, then publish every port whose model was built; fail the step on any error."""
+        laps = Laps()  # recorded in the run's event log: benchmarks read where the step's time goes
         self.warehouse.path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB won't create it
         target = run_target_path(self.project, context.run.run_id)
         profiles = guard_build(self.domain, self.project, self.paths, target)  # refuses bad reads
@@ -97,9 +118,11 @@ class DomainBuild:
         pins = pin_port_views(self.domain, self.paths, self.warehouse.path, context.run.run_id)
         # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
         dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(profiles))  # pyright: ignore[reportArgumentType]
+        laps.lap("prepare")  # sandbox guard, input pins and their views
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
         # Drain dbt completely first: DuckDB lets no other process open the file while dbt writes.
         events = list(invocation.stream())
+        laps.lap("dbt")  # the `dbt build` subprocess: start-up, parse, models and tests
         relations = _model_relations(invocation.manifest)
         built = [self._model_of(context, e) for e in events if isinstance(e, dg.Output)]
         materialised = [relations[m] for m in built if m in relations]
@@ -107,6 +130,7 @@ class DomainBuild:
         ported = [m for m in built if m in self.translator.ports]
         lineage = lineage_metadata(target, self.warehouse.path, ported,
                                    self.translator.get_asset_key, context.log)  # fmt: skip
+        laps.lap("metadata")  # row counts and column lineage of the built models
         failures: list[str] = []
         pubs: dict[str, Publication] = {}
         # Publish before yielding, each port after the same-domain ports it reads, so that a
@@ -114,6 +138,7 @@ class DomainBuild:
         order = inputs_first(self.domain.name, self.translator.ports, ported)
         outcomes = {m: self._publish(context, m, relations[m], failures, pubs, invocation.manifest)
                     for m in order}  # fmt: skip
+        laps.lap("publish")  # write, contract check and commit of every port
         for event in events:
             if isinstance(event, dg.Output):
                 model = self._model_of(context, event)
@@ -128,9 +153,12 @@ class DomainBuild:
                     continue  # a port that was not published is not materialised
                 event = event.with_metadata({**event.metadata, **extra})
             yield event
+        laps.lap("records")  # Dagster storing the materialisations and checks yielded
         versions = {port_dataset(self.paths, r.domain, r.product, r.version): pin.snapshot_id
                     for r, pin in pins.items()}  # fmt: skip
         self._emit_lineage(context, target, pubs, versions)
+        laps.lap("lineage")
+        context.log.info(str(laps))
         if not invocation.is_successful():
             error = invocation.get_error()
             # A port model's SQL against its contract is a person's fix: say which file and column.
