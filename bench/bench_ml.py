@@ -41,13 +41,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_mesh_up  # noqa: E402
+from measure import measured  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "ml.json"
@@ -61,90 +60,12 @@ GIB = 1024**3
 log = bench_mesh_up.log
 
 
-class MemorySampler:
-    """Peak memory of a process and its descendants, sampled from /proc.
-
-    ``rss``: the largest sum of the tree's resident sets (shared pages of forked workers counted
-    in each); ``pss``: the largest sum of proportional set sizes (shared pages split: the
-    tree's real footprint); ``largest``: the largest single process's RSS.
-    """
-
-    def __init__(self, pid: int, every: float = 0.2):
-        self.pid, self.every = pid, every
-        self.rss = self.pss = self.largest = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        tree, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo += children.get(pid, [])
-        return tree
-
-    def sample(self) -> None:
-        rss = pss = 0
-        for pid in self._tree():
-            try:
-                fields = dict(
-                    line.split(":", 1)
-                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
-                )
-            except (OSError, ValueError):
-                continue
-            one = int(fields["Rss"].split()[0]) * 1024
-            rss, pss = rss + one, pss + int(fields["Pss"].split()[0]) * 1024
-            self.largest = max(self.largest, one)
-        self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.every)
-
-    def figures(self) -> dict:
-        return {"peak_rss_tree": self.rss, "peak_pss_tree": self.pss, "peak_rss_max": self.largest}
-
-
 def env_of(home: Path, ml: bool = True) -> dict[str, str]:
     """A mesh subprocess's environment: its MESH_HOME and Dagster instance; ML on or off."""
     env = bench_mesh_up.mesh_env(home)
     if ml:
         env.pop("MESH_ML", None)
     return env
-
-
-def measured(cmd: list[str], env: dict, logfile: Path, timeout: float) -> dict:
-    """Run a command, its output to ``logfile``: exit code, wall seconds, peak memory."""
-    started = time.perf_counter()
-    with logfile.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        with MemorySampler(proc.pid) as memory:
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                code = proc.wait()
-    return {"code": code, "seconds": time.perf_counter() - started, **memory.figures()}
 
 
 def must(run: dict, what: str, logfile: Path) -> dict:
