@@ -1,22 +1,25 @@
-"""The plain contender of bench_ml.py: one Python process, no mesh, the same work on the same data.
+"""The plain contender of the benchmarks: one Python process, no mesh, the same work on the data.
 
-Given a MESH_HOME whose upstream ports are published and the personalization dbt manifest that
-`mesh up -d personalization` compiled, it:
+Two modes, both printing one JSON document (seconds per stage, rows, metrics) on stdout:
 
-1. runs every personalization model's compiled SQL (dbt's ``compiled_code``, never re-typed) in
-   dependency order in ONE DuckDB process, into a scratch database file ATTACHed as
-   ``personalization`` (the compiled relation names resolve as under dbt), over the mesh's port
-   files (``file_search_path`` = MESH_HOME), memory_limit as the dbt profile's; COPYs the dbt
-   output port (customer_features) to Parquet;
-2. per declared model (churn_model, recommender): reads the training table once (same columns,
-   time split, whole-unit sampling cap, ranker groups without a relevant item dropped for
-   training), tunes with Optuna (the platform's search space and LightGBM params, same sampler
-   seed, trials and timeout, validated on the last training date), fits with the best params,
-   evaluates beside the naive baseline on the evaluation date, scores the scoring table and
-   writes the predictions (a ranker's top_k) as Parquet.
+* ``--manifests DIR`` (bench_mesh_up.py: the whole mesh): in a MESH_HOME holding only the
+  landing zone, every domain's ingestion, compiled SQL, data tests and ports in ONE DuckDB
+  connection (raw_baseline.run_baseline over ``DIR/<domain>/manifest.json``, the manifests the
+  measured `mesh up` compiled), then every declared model of every domain as below, its
+  predictions written to ``--out/<domain>/<port>.parquet``. ``--no-models`` stops after the SQL.
+* ``--manifest M`` (bench_ml.py: personalization only): given a MESH_HOME whose upstream ports
+  are published, every personalization model's compiled SQL in dependency order in ONE DuckDB
+  process, into a scratch database file ATTACHed as ``personalization``; the dbt output port
+  COPYed to Parquet; then its models.
 
-Prints one JSON document (seconds per stage, rows, metrics) on stdout.
+Per declared model: read the training table once (same columns, time split, whole-unit sampling
+cap, ranker groups without a relevant item dropped for training), tune with Optuna (the
+platform's search space, LightGBM params and fixed ``model.params``, same sampler seed, trials,
+timeout and early stop, validated on the last training date), fit with the best params, evaluate
+beside the naive baseline on the evaluation date, score the scoring table (or the training
+table's latest as-of date) and write the predictions (a ranker's top_k) as Parquet.
 
+    uv run python bench/plain_ml.py --home /tmp/raw --manifests /tmp/compiled --out /tmp/out
     uv run python bench/plain_ml.py --home /tmp/h --manifest M --out /tmp/out
 """
 
@@ -38,27 +41,39 @@ import yaml
 
 # The same algorithm, not the mesh: LightGBM defaults per kind, reproducibility pins, search space.
 from mesh_platform.ml.train import PARAMS, lgb_params
-from mesh_platform.ml.tune import search_space
+from mesh_platform.ml.tune import _stop_before_overrun, search_space
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import raw_baseline  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DOMAIN = "personalization"
-MODELS = ("churn_model", "recommender")
+DOMAIN = "personalization"  # the --manifest mode's one domain
 
 
 def q(name: str) -> str:
     return '"' + name + '"'
 
 
-def model_spec(product: str) -> dict:
-    """The ``model:`` block of a product descriptor, with the defaults the mesh applies."""
+def model_products(domain: str) -> list[str]:
+    """The domain's ML products: descriptors with a ``model:`` block, by name."""
+    found = []
+    for path in sorted((REPO / "domains" / domain / "products").glob("*.yaml")):
+        if "model" in (yaml.safe_load(path.read_text()) or {}):
+            found.append(path.stem)
+    return found
+
+
+def model_spec(domain: str, product: str) -> dict:
+    """The ``model:`` block of a product descriptor, with the defaults the mesh applies.
+
+    Adds ``port``: the predictions port the product publishes.
+    """
     from mesh_platform.descriptors.models import ModelSpec  # parsing only: defaults, no mesh
 
-    raw = yaml.safe_load((REPO / "domains" / DOMAIN / "products" / f"{product}.yaml").read_text())
-    return ModelSpec.model_validate(raw["model"]).model_dump()
+    raw = yaml.safe_load((REPO / "domains" / domain / "products" / f"{product}.yaml").read_text())
+    port = next(p["name"] for p in raw["output_ports"] if p.get("producer") == "ml")
+    return ModelSpec.model_validate(raw["model"]).model_dump() | {"port": port}
 
 
 def build_sql(con: duckdb.DuckDBPyConnection, home: Path, manifest: Path, out: Path) -> dict:
@@ -124,12 +139,13 @@ def to_matrix(table, features: list[str]) -> np.ndarray:
     return x
 
 
-def read_training(con, spec: dict) -> dict:
+def read_training(con, domain: str, spec: dict) -> dict:
     """The training rows as numpy arrays sorted by as-of date, and the split."""
-    rel = f'"{DOMAIN}"."main".{q(spec["training_table"])}'
-    score_rel = f'"{DOMAIN}"."main".{q(spec["scoring_table"] or spec["training_table"])}'
+    rel = f'"{domain}"."main".{q(spec["training_table"])}'
+    score_rel = f'"{domain}"."main".{q(spec["scoring_table"] or spec["training_table"])}'
     skip = {spec["as_of"], *spec["entity"], spec["label"]}
-    features = [c for (c, *_) in con.execute(f"DESCRIBE {rel}").fetchall() if c not in skip]
+    columns = [c for (c, *_) in con.execute(f"DESCRIBE {rel}").fetchall()]
+    features = spec["features"] or [c for c in columns if c not in skip]
     train, ev = split_dates(con, spec, rel, score_rel)
     table = con.sql(training_sql(spec, rel, features, train, ev)).to_arrow_table()
     base = table.column("__baseline").to_numpy(zero_copy_only=False) if spec["baseline"] else None
@@ -169,11 +185,24 @@ def ndcg(query: np.ndarray, y: np.ndarray, score: np.ndarray, k: int) -> float:
     return float((dcg(score)[relevant] / ideal[relevant]).mean())
 
 
+def primary(spec: dict) -> tuple[str, bool]:
+    """The primary metric and whether higher is better (its gate says so: "<" means lower)."""
+    name = spec["primary_metric"]
+    return name, not str(spec["gates"][name]).lstrip().startswith("<")
+
+
 def metric(spec: dict, rows: dict, score: np.ndarray) -> float:
-    """The primary metric: ROC AUC for the classifier, NDCG@top_k for the ranker."""
-    if spec["kind"] == "classifier":
+    """The primary metric: ROC AUC, NDCG@k, MAE or RMSE (the demo's models' primaries)."""
+    name = primary(spec)[0]
+    if name == "roc_auc":
         return float(roc_auc_score(rows["y"], score))
-    return ndcg(rows["query"], rows["y"], score, spec["top_k"])
+    if name.startswith("ndcg@"):
+        return ndcg(rows["query"], rows["y"], score, int(name.split("@")[1]))
+    if name == "mae":
+        return float(np.abs(score - rows["y"]).mean())
+    if name == "rmse":
+        return float(np.sqrt(((score - rows["y"]) ** 2).mean()))
+    raise ValueError(f"plain_ml.py: primary metric {name} is not computed here")
 
 
 def fit(spec: dict, rows: dict, features: list[str], params: dict) -> lgb.Booster:
@@ -194,38 +223,54 @@ def tune(spec: dict, data: dict) -> tuple[dict, int]:
     valid_date = data["train"][-1]
     fit_dates = [d for d in data["train"] if d + h <= valid_date]
     if not fit_dates:
-        return {}, 0
+        return dict(spec["params"]), 0
     fit_rows = rows_between(data, fit_dates[0], fit_dates[-1])
     valid = rows_between(data, valid_date, valid_date)
 
+    fixed = spec["params"]  # what the model fixes is not searched
+
     def objective(trial: optuna.Trial) -> float:
-        booster = fit(spec, fit_rows, data["features"], search_space(trial))
-        return metric(spec, valid, booster.predict(valid["x"], num_threads=1))
+        booster = fit(spec, fit_rows, data["features"], {**search_space(trial), **fixed})
+        return metric(spec, valid, np.asarray(booster.predict(valid["x"], num_threads=1)))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=spec["seed"])
-    study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(
-        objective, n_trials=spec["tuning"]["trials"], timeout=spec["tuning"]["timeout_s"]
-    )
-    return study.best_params, len(study.trials)
+    direction = "maximize" if primary(spec)[1] else "minimize"
+    study = optuna.create_study(direction=direction, sampler=sampler)
+    timeout = spec["tuning"]["timeout_s"]
+    # The platform's own early stop: no trial started that would overrun the time budget.
+    stop = [] if timeout is None else [_stop_before_overrun(time.perf_counter(), timeout)]
+    study.optimize(objective, n_trials=spec["tuning"]["trials"], timeout=timeout, callbacks=stop)
+    return {**study.best_params, **fixed}, len(study.trials)
 
 
-def evaluate(spec: dict, booster: lgb.Booster, rows: dict) -> dict:
+def evaluate(spec: dict, booster: lgb.Booster, rows: dict, train: dict) -> dict:
     """The primary metric of the model and of the naive baseline on the evaluation rows."""
-    name = "roc_auc" if spec["kind"] == "classifier" else f"ndcg@{spec['top_k']}"
-    model = metric(spec, rows, booster.predict(rows["x"], num_threads=1))
-    # Without a baseline column: the majority class, a constant score (ROC AUC 0.5).
-    baseline = 0.5 if rows["baseline"] is None else metric(spec, rows, rows["baseline"])
-    return {"metric": name, "model": model, "baseline": baseline}
+    model = metric(spec, rows, np.asarray(booster.predict(rows["x"], num_threads=1)))
+    if rows["baseline"] is not None:
+        baseline = metric(spec, rows, rows["baseline"])
+    elif spec["kind"] == "regressor":  # the training mean, as the platform's naive regressor
+        baseline = metric(spec, rows, np.full(len(rows["y"]), float(train["y"].mean())))
+    else:  # the majority class: a constant score, ROC AUC 0.5
+        baseline = 0.5
+    return {"metric": primary(spec)[0], "model": model, "baseline": baseline}
 
 
-def score(con, spec: dict, booster: lgb.Booster, features: list[str], target: Path) -> int:
-    """Predict the scoring table's rows; write them (a ranker's top_k per group) as Parquet."""
-    rel = f'"{DOMAIN}"."main".{q(spec["scoring_table"] or spec["training_table"])}'
+def score(con, domain: str, spec: dict, booster, features: list[str], target: Path) -> int:
+    """Predict the rows scored now; write them (a ranker's top_k per group) as Parquet.
+
+    The scoring table's rows, or without one the training table's latest as-of date.
+    """
+    rel = f'"{domain}"."main".{q(spec["scoring_table"] or spec["training_table"])}'
     keys = [*spec["entity"], spec["as_of"]]
     casts = ", ".join(f"{q(f)}::DOUBLE AS {q(f)}" for f in features)
-    table = con.sql(f"SELECT {', '.join(map(q, keys))}, {casts} FROM {rel}").to_arrow_table()
+    where = (
+        ""
+        if spec["scoring_table"]
+        else f"WHERE {q(spec['as_of'])} = (SELECT max({q(spec['as_of'])}) FROM {rel})"
+    )
+    query = f"SELECT {', '.join(map(q, keys))}, {casts} FROM {rel} {where}"
+    table = con.sql(query).to_arrow_table()
     pred = booster.predict(to_matrix(table, features), num_threads=1)
     scored = table.select(keys).append_column("prediction", [pred])  # noqa: F841 - read by SQL
     top = ""
@@ -247,11 +292,11 @@ def pq_rows(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def train_model(con, product: str, out: Path) -> dict:
+def train_model(con, domain: str, product: str, out: Path) -> dict:
     """Read, tune, fit, evaluate and score one declared model; seconds per stage."""
-    spec, times = model_spec(product), {}
+    spec, times = model_spec(domain, product), {}
     t = time.perf_counter()
-    data = read_training(con, spec)
+    data = read_training(con, domain, spec)
     times["read"] = time.perf_counter() - t
     t = time.perf_counter()
     best, trials = tune(spec, data)
@@ -261,10 +306,11 @@ def train_model(con, product: str, out: Path) -> dict:
     booster = fit(spec, train, data["features"], best)
     times["fit"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = evaluate(spec, booster, rows_between(data, data["evaluate"], data["evaluate"]))
+    result = evaluate(spec, booster, rows_between(data, data["evaluate"], data["evaluate"]), train)
     times["evaluate"] = time.perf_counter() - t
     t = time.perf_counter()
-    scored = score(con, spec, booster, data["features"], out / f"{product}.parquet")
+    target = out / f"{spec['port']}.parquet"
+    scored = score(con, domain, spec, booster, data["features"], target)
     times["score"] = time.perf_counter() - t
     return {
         **result,
@@ -272,11 +318,27 @@ def train_model(con, product: str, out: Path) -> dict:
         "trials": trials,
         "rows": {"source": data["source_rows"], "train": len(train["y"]), "scored": scored},
         "evaluation_window": str(data["evaluate"]),
+        "port": f"{domain}/{spec['port']}",
     }
 
 
+def pinned_views(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """The port views of personalization's last mesh run (its pinned snapshots), in memory.
+
+    The compiled SQL reads input ports as ``mesh_ports."<domain>__<product>_v<major>"``.
+    """
+    con.execute(f"ATTACH '{home / 'warehouse' / DOMAIN}.duckdb' AS pinned (READ_ONLY)")
+    views = con.execute(
+        "SELECT sql FROM duckdb_views() WHERE database_name = 'pinned' AND schema_name = ?",
+        [raw_baseline.PORTS_SCHEMA],
+    ).fetchall()
+    con.execute("DETACH pinned")
+    for (sql,) in views:
+        con.execute(sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+
+
 def run(home: Path, manifest: Path, out: Path) -> dict:
-    """The whole plain run: SQL, then each model; wall seconds of each part."""
+    """Personalization only (bench_ml.py): its SQL, then each model; wall seconds of each part."""
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     db = out / f"{DOMAIN}.duckdb"
@@ -284,22 +346,69 @@ def run(home: Path, manifest: Path, out: Path) -> dict:
     con = duckdb.connect()
     con.execute(f"SET file_search_path = '{home}'")
     con.execute(f"SET memory_limit = '{os.environ.get('MESH_DUCKDB_MEMORY_LIMIT', '4GB')}'")
+    con.execute(f"CREATE SCHEMA {raw_baseline.PORTS_SCHEMA}")
+    pinned_views(con, home)
     con.execute(f"ATTACH '{db}' AS \"{DOMAIN}\"")
-    result = {"sql": build_sql(con, home, manifest, out), "models": {}}
-    for product in MODELS:
-        result["models"][product] = train_model(con, product, out)
+    result: dict = {"sql": build_sql(con, home, manifest, out), "models": {}}
+    for product in model_products(DOMAIN):
+        result["models"][product] = train_model(con, DOMAIN, product, out)
     con.close()
     result["seconds"] = time.perf_counter() - started
     return result
 
 
+def run_mesh(home: Path, manifests: Path, out: Path, models: bool = True) -> dict:
+    """The whole mesh without the mesh: raw_baseline's SQL, then every domain's models.
+
+    Args:
+        home: a MESH_HOME holding the landing zone (its lake and warehouse are rebuilt).
+        manifests: ``<manifests>/<domain>/manifest.json`` for every domain.
+        out: where the predictions go (``<out>/<domain>/<port>.parquet``).
+        models: train and score the declared models after the SQL.
+
+    Returns:
+        ``{"sql": raw_baseline.run_baseline's result, "models": {"d/product": stages},
+        "seconds": wall seconds of the whole (tests included), "ports": {"d/port": rows}}``.
+    """
+    order = raw_baseline.DOMAIN_ORDER
+    compiled = raw_baseline.load_domains(REPO, {d: manifests / d / "manifest.json" for d in order})
+    started = time.perf_counter()
+    raw_baseline.reset_home(home)
+    con = raw_baseline.connect_all(home, order)
+    con.execute(f"SET memory_limit = '{os.environ.get('MESH_DUCKDB_MEMORY_LIMIT', '4GB')}'")
+    result: dict = {"models": {}}
+    try:
+        result["sql"] = raw_baseline.run_baseline(home, compiled, order, run_tests=True, con=con)
+        for domain in order if models else []:
+            (out / domain).mkdir(parents=True, exist_ok=True)
+            for product in model_products(domain):
+                trained = train_model(con, domain, product, out / domain)
+                result["models"][f"{domain}/{product}"] = trained
+    finally:
+        con.close()
+    result["seconds"] = time.perf_counter() - started
+    result["ports"] = {
+        **result["sql"]["ports"],
+        **{m["port"]: m["rows"]["scored"] for m in result["models"].values()},
+    }
+    return result
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--home", type=Path, required=True, help="MESH_HOME with the ports")
-    parser.add_argument("--manifest", type=Path, required=True, help="compiled dbt manifest.json")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", type=Path, required=True, help="MESH_HOME of the plain run")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--manifests", type=Path, help="<dir>/<domain>/manifest.json: whole mesh")
+    mode.add_argument("--manifest", type=Path, help="personalization's manifest.json only")
     parser.add_argument("--out", type=Path, required=True, help="scratch folder for the outputs")
+    parser.add_argument("--no-models", action="store_true", help="whole mesh: SQL only")
     args = parser.parse_args()
-    print(json.dumps(run(args.home, args.manifest, args.out)))
+    if args.manifests:
+        print(json.dumps(run_mesh(args.home, args.manifests, args.out, not args.no_models)))
+    else:
+        print(json.dumps(run(args.home, args.manifest, args.out)))
     return 0
 
 

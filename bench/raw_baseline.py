@@ -1,8 +1,9 @@
 """The raw baseline of the benchmarks: the mesh's own model SQL run straight in DuckDB, one process.
 
-The SQL is not re-typed: `dbt compile` renders every domain project once (untimed) and each model's
-``compiled_code`` is taken from the compiled manifest.json. The baseline then does what `mesh up`
-does to the data and nothing else: per domain, in producer-before-consumer order, it
+The SQL is not re-typed: each model's ``compiled_code`` is taken from the manifest.json dbt wrote
+when `mesh up` built the domain (``$MESH_HOME/dbt/<domain>/target/run-<id>/``, see
+``latest_manifest``). The baseline then does what `mesh up` does to the data and nothing else:
+per domain, in producer-before-consumer order, it
 
 1. ingests every landing input port the plain way: one ``CREATE TABLE <domain>.raw.<entity> AS
    SELECT TRY_CAST(<col> AS <type>), ... FROM read_csv/read_parquet/read_json([all its files])``,
@@ -11,17 +12,14 @@ does to the data and nothing else: per domain, in producer-before-consumer order
 2. creates every model as dbt would (views for staging, tables for marts: the ``materialized``
    config dbt resolved) in the domain's own DuckDB file;
 3. COPYs each output-port model to ``lake/<domain>/<product>/v<version>/current/part-0.parquet``
-   (zstd, like the platform's DuckDBWarehouse.export_parquet), so the consumer domains'
-   ``read_parquet('lake/...')`` sources resolve exactly as in the mesh.
+   (zstd, like the platform's DuckDBWarehouse.export_parquet) and points the view consumers'
+   compiled SQL reads it through (``mesh_ports."<domain>__<product>_v<major>"``) at that file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -30,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+PORTS_SCHEMA = "mesh_ports"  # where consumers' compiled SQL finds the input ports (dbt.sources)
 # The order `mesh up` materialises the domains in when it runs them one after another.
 DOMAIN_ORDER = ["catalog", "customers", "web", "sales", "personalization"]
 
@@ -39,17 +38,6 @@ QUIET_DBT_ENV = {
     "DBT_VERSION_CHECK": "false",
     "DO_NOT_TRACK": "1",
 }
-
-_COMPILE_SCRIPT = """
-import sys
-from dbt.cli.main import dbtRunner
-runner = dbtRunner()
-for project, target, logs in zip(*[iter(sys.argv[1:])] * 3):
-    result = runner.invoke(["compile", "--quiet", "--project-dir", project,
-                            "--profiles-dir", project, "--target-path", target, "--log-path", logs])
-    if not result.success:
-        sys.exit(f"dbt compile failed in {project}: {result.exception}")
-"""
 
 
 @dataclass
@@ -132,32 +120,18 @@ def read_sources(repo: Path, domain_dir: Path) -> list[Source]:
     return found
 
 
-def compile_domains(
-    repo: Path, domains: list[str], workdir: Path, timeout: float = 600
-) -> dict[str, DomainSql]:
-    """Run `dbt compile` on every domain project (one subprocess, dbt imported once).
+def latest_manifest(home: Path, domain: str) -> Path:
+    """The manifest.json of the last dbt build of ``domain`` under MESH_HOME ``home``."""
+    target = home / "dbt" / domain / "target"
+    runs = sorted(target.glob("run-*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise FileNotFoundError(f"no compiled manifest under {target}/run-*: run `mesh up` first")
+    return runs[-1]
 
-    MESH_HOME points to a scratch folder so compiling never touches a benchmarked warehouse;
-    the compiled SQL names other domains' ports relative to MESH_HOME and landed data as the
-    relations ``"<domain>"."raw"."<entity>"``, so it does not depend on it.
-    """
-    scratch = workdir / "compile-home"
-    (scratch / "warehouse").mkdir(parents=True, exist_ok=True)
-    args = []
-    for d in domains:
-        args += [
-            str(repo / "domains" / d / "dbt"),
-            str(workdir / "target" / d),
-            str(workdir / "logs" / d),
-        ]
-    env = {**os.environ, **QUIET_DBT_ENV, "MESH_HOME": str(scratch)}
-    subprocess.run(
-        [sys.executable, "-c", _COMPILE_SCRIPT, *args], env=env, check=True, timeout=timeout
-    )
-    return {
-        d: _load_compiled(d, workdir / "target" / d / "manifest.json", repo, repo / "domains" / d)
-        for d in domains
-    }
+
+def load_domains(repo: Path, manifests: dict[str, Path]) -> dict[str, DomainSql]:
+    """Every domain's compiled SQL, ports and landing sources, from its dbt manifest."""
+    return {d: _load_compiled(d, path, repo, repo / "domains" / d) for d, path in manifests.items()}
 
 
 def _load_compiled(domain: str, manifest_path: Path, repo: Path, domain_dir: Path) -> DomainSql:
@@ -219,14 +193,95 @@ def ingest_sql(home: Path, domain: str, source: Source) -> str:
     return f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {reader}"
 
 
+def port_view(domain: str, port: Port) -> str:
+    """The view consumers' compiled SQL reads a port through, as the platform names it.
+
+    Named as ``mesh_platform.dbt.sources.port_view`` does; not imported from there, because that
+    module pulls pyiceberg in (2.4 s of start-up a plain script does not pay).
+    """
+    return f'{PORTS_SCHEMA}."{domain}__{port.product}_v{port.version}"'
+
+
+def create_port_views(con, domain: str, published: dict[str, Path]) -> None:
+    """In ``domain``'s database, one view per port published so far, over its Parquet file.
+
+    A view's names resolve in its own database, as the pinned views of a consumer's warehouse.
+    """
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{domain}".{PORTS_SCHEMA}')
+    for view, target in published.items():
+        con.execute(f"CREATE OR REPLACE VIEW \"{domain}\".{view} AS FROM read_parquet('{target}')")
+
+
+def connect_all(home: Path, order: list[str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with every domain's warehouse file ATTACHed under the domain's name.
+
+    The compiled, fully qualified relation names (``"sales"."main"."order_lines"``) resolve as
+    they do under dbt.
+    """
+    con = duckdb.connect()
+    con.execute(f"SET file_search_path = '{home}'")
+    for d in order:
+        con.execute(f"ATTACH '{home / 'warehouse' / (d + '.duckdb')}' AS \"{d}\"")
+    return con
+
+
+def build_domain(con, home: Path, sql: DomainSql, run_tests: bool, views: dict) -> dict:
+    """Ingest, build and publish one domain (and run its data tests): seconds and what it made.
+
+    ``views``: port view -> Parquet file of every port published before (this domain's added).
+    """
+    d, started = sql.name, time.perf_counter()
+    out: dict = {"ingest_seconds": None, "test_seconds": 0.0, "failures": [], "published": {}}
+    create_port_views(con, d, views)
+    if sql.sources:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{d}"."raw"')
+        for source in sql.sources:
+            con.execute(ingest_sql(home, d, source))
+        out["ingest_seconds"] = round(time.perf_counter() - started, 3)
+    relations = {m.name: m.relation for m in sql.models}
+    for m in sql.models:
+        con.execute(f"CREATE OR REPLACE {m.materialized.upper()} {m.relation} AS (\n{m.sql}\n)")
+    for port in sql.ports:
+        target = port_file(home, d, port)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT * FROM {relations[port.model]}) TO '{target}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        views[port_view(d, port)] = target
+        out["published"][f"{d}/{port.product}"] = target
+    if run_tests:
+        t0 = time.perf_counter()
+        for t in sql.tests:
+            row = con.execute(f"SELECT count(*) FROM (\n{t.sql}\n) AS t").fetchone()
+            if row and row[0]:
+                out["failures"].append(f"{d}.{t.name}")
+        out["test_seconds"] = time.perf_counter() - t0
+    out["seconds"] = round(time.perf_counter() - started, 3)  # tests included
+    return out
+
+
 def run_baseline(
-    home: Path, compiled: dict[str, DomainSql], order: list[str], run_tests: bool = False
+    home: Path,
+    compiled: dict[str, DomainSql],
+    order: list[str],
+    run_tests: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict:
     """Build every domain and publish its ports in one process and one DuckDB connection.
 
     Each domain's models live in their own file ``warehouse/<domain>.duckdb`` ATTACHed under the
-    domain's name, so the compiled, fully qualified relation names resolve as they do under dbt.
-    A domain's landing input ports are ingested into its ``raw`` schema first (timed with it).
+    domain's name (``connect_all``). A domain's landing input ports are ingested into its
+    ``raw`` schema first (timed with it).
+
+    Args:
+        home: the baseline's MESH_HOME (its landing zone is read; lake and warehouse rebuilt).
+        compiled: every domain's SQL (``load_domains``).
+        order: producers before consumers.
+        run_tests: also run the dbt data tests, timed apart.
+        con: a connection from ``connect_all`` to use and leave open (the caller has called
+            ``reset_home`` before making it); without one, the home is reset and a connection
+            made and closed here.
 
     Returns:
         ``{"seconds": models+ports wall clock, "test_seconds": data tests wall clock (0 unless
@@ -234,65 +289,36 @@ def run_baseline(
         "domains": {domain: seconds, tests included}, "ingest_seconds": {domain: seconds},
         "raw_rows": {"d/entity": rows ingested}}``.
     """
-    reset_home(home)
-    test_seconds, failures, n_tests = 0.0, [], 0
+    if con is None:
+        reset_home(home)
+    own = con is None
     started = time.perf_counter()
-    con = duckdb.connect()  # in-memory catalogue; every domain's file attached to it
+    con = con or connect_all(home, order)
     try:
-        con.execute(f"SET file_search_path = '{home}'")
-        for d in order:
-            con.execute(f"ATTACH '{home / 'warehouse' / (d + '.duckdb')}' AS \"{d}\"")
-        published: dict[str, Path] = {}
-        per_domain: dict[str, float] = {}
-        ingest_seconds: dict[str, float] = {}
-        raw_rows: dict[str, int] = {}
-        for d in order:
-            domain_started = time.perf_counter()
-            sql = compiled[d]
-            if sql.sources:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{d}"."raw"')
-                for source in sql.sources:
-                    con.execute(ingest_sql(home, d, source))
-                ingest_seconds[d] = round(time.perf_counter() - domain_started, 3)
-            relations = {m.name: m.relation for m in sql.models}
-            for m in sql.models:
-                con.execute(
-                    f"CREATE OR REPLACE {m.materialized.upper()} {m.relation} AS (\n{m.sql}\n)"
-                )
-            for port in sql.ports:
-                target = port_file(home, d, port)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(
-                    f"COPY (SELECT * FROM {relations[port.model]}) TO '{target}' "
-                    "(FORMAT parquet, COMPRESSION zstd)"
-                )
-                published[f"{d}/{port.product}"] = target
-            if run_tests:
-                t0 = time.perf_counter()
-                for t in sql.tests:
-                    n_tests += 1
-                    row = con.execute(f"SELECT count(*) FROM (\n{t.sql}\n) AS t").fetchone()
-                    if row and row[0]:
-                        failures.append(f"{d}.{t.name}")
-                test_seconds += time.perf_counter() - t0
-            per_domain[d] = round(time.perf_counter() - domain_started, 3)  # tests included
+        views: dict[str, Path] = {}
+        built = {d: build_domain(con, home, compiled[d], run_tests, views) for d in order}
         t0 = time.perf_counter()  # untimed: counted after the fact, for the comparison only
+        raw_rows = {}
         for d in order:
             for source in compiled[d].sources:
                 row = con.execute(f'SELECT count(*) FROM "{d}"."raw"."{source.entity}"').fetchone()
                 raw_rows[f"{d}/{source.entity}"] = int(row[0]) if row else 0
         counting = time.perf_counter() - t0
     finally:
-        con.close()
+        if own:
+            con.close()
+    test_seconds = sum(b["test_seconds"] for b in built.values())
     seconds = time.perf_counter() - started - test_seconds - counting
-    rows = {k: pq.ParquetFile(p).metadata.num_rows for k, p in published.items()}
+    published = {k: v for b in built.values() for k, v in b["published"].items()}
     return {
         "seconds": seconds,
         "test_seconds": test_seconds,
-        "tests": n_tests,
-        "test_failures": failures,
-        "ports": rows,
-        "domains": per_domain,
-        "ingest_seconds": ingest_seconds,
+        "tests": sum(len(compiled[d].tests) for d in order) if run_tests else 0,
+        "test_failures": [f for b in built.values() for f in b["failures"]],
+        "ports": {k: pq.ParquetFile(p).metadata.num_rows for k, p in published.items()},
+        "domains": {d: b["seconds"] for d, b in built.items()},
+        "ingest_seconds": {
+            d: b["ingest_seconds"] for d, b in built.items() if b["ingest_seconds"] is not None
+        },
         "raw_rows": raw_rows,
     }
