@@ -1,29 +1,36 @@
-"""Benchmark: `mesh up` against a raw baseline running the same SQL straight in DuckDB.
+"""Benchmark: the whole `mesh up` (models included) against the same work done by one plain script.
 
 For each scale: a fresh MESH_HOME, `mesh generate --scale S --seed 42` once (timed, printed apart),
 the landing zone copied to a second home so both contenders read identical input, `mesh prepare`
 once (untimed) so the measured `mesh up` is the steady state, then per repeat:
 
-* mesh: `mesh up` as a subprocess with MESH_HOME set, wall clock; it must exit 0.
-* raw: one Python process, one DuckDB connection with every domain's file ATTACHed, loading each
-  landing input port into raw.<entity> with one typed CREATE TABLE AS over all its files (the
-  mesh's ingestion without its per-file checks and quarantine), executing the dbt projects' own
-  compiled model SQL in dependency order and COPYing each output port to Parquet
-  (see raw_baseline.py). The SQL comes from `dbt compile`, run once and untimed. The dbt data
-  tests `mesh up` also runs (`dbt build`) are timed apart ("raw+tests"); the ratio uses ingestion,
-  models and ports only.
+* mesh: `mesh up` as a subprocess (what `make demo` runs: every domain, its models trained, gated
+  and scored), wall clock and peak memory of its process tree; it must exit 0. Where its time
+  went, per domain and per step, is read from what the platform records (up_timings.py: the
+  Dagster instance's runs and steps, the dbt step's ``mesh/timing`` log entry, dbt's
+  run_results.json, `mesh up`'s progress lines).
+* raw: bench/plain_ml.py --manifests, ONE Python process: every domain's ingestion (one typed
+  CREATE TABLE AS per landing port), the dbt projects' own compiled SQL (the manifests the first
+  measured `mesh up` wrote, never re-typed) and data tests in one DuckDB connection, the ports
+  COPYed to Parquet (raw_baseline.py), then every declared model read, tuned (the same trials,
+  timeout and search space as the mesh), fit, evaluated and scored to Parquet. Wall clock and
+  peak memory of the process.
 
-Reports the median of the repeats per contender and scale, the ratio mesh / raw and whether it
-falls as the scale grows, checks that every port and every raw.<entity> table has the same row
-count in both (exit 1 when not), and writes bench/results/mesh_up.json.
+Reports the median of the repeats per contender and scale, the ratio mesh / raw, peak memory of
+both, the mesh's time per domain and step, checks that every port (model predictions included)
+and every raw.<entity> table has the same row count in both (exit 1 when not), and writes
+bench/results/mesh_up.json. It fits LightGBM: run it under the machine's heavy lock.
 
-    uv run python bench/bench_mesh_up.py --scales 1,10      # the figures in bench/README.md
-    uv run python bench/bench_mesh_up.py --scales 0.2       # smoke run, well under 2 minutes
+    flock /tmp/mesh-heavy.lock uv run python bench/bench_mesh_up.py               # scales 1, 10
+    flock /tmp/mesh-heavy.lock uv run python bench/bench_mesh_up.py --scales 1 --repeat 3
+    flock /tmp/mesh-heavy.lock uv run python bench/bench_mesh_up.py --scales '' --with-100
+    flock /tmp/mesh-heavy.lock uv run python bench/bench_mesh_up.py --without-models  # SQL only
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -33,6 +40,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -41,12 +49,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import raw_baseline  # noqa: E402
+import up_timings  # noqa: E402
+from measure import measured  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "mesh_up.json"
 MESH = REPO / ".venv" / "bin" / "mesh"
+PYTHON = REPO / ".venv" / "bin" / "python"
 SEED = 42
-TARGET_SCALE, TARGET_SECONDS = 1.0, 60.0  # the target reported against: `mesh up` at scale 1 < 60 s
+GIB = 1024**3
 EXPECTED_PORTS = {
     "customers/customer_profiles",
     "catalog/products",
@@ -56,6 +67,14 @@ EXPECTED_PORTS = {
     "web/product_interactions",
     "personalization/customer_features",
 }
+MODEL_PORTS = {
+    "sales/units_forecast",
+    "personalization/churn_scores",
+    "personalization/recommendations",
+}
+# Issue 17's targets, by scale: (seconds with models, ratio with models, ratio without models).
+TARGETS = {1.0: (20.0, None, 8.0), 10.0: (60.0, 3.0, None), 100.0: (600.0, 1.5, None)}
+TARGET_RSS_GIB = 8.0  # at scale 100
 
 
 class BenchError(Exception):
@@ -71,16 +90,20 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def mesh_env(home: Path) -> dict[str, str]:
-    """The environment of a mesh subprocess: its own MESH_HOME and Dagster instance, quiet dbt."""
+def mesh_env(home: Path, models: bool = False) -> dict[str, str]:
+    """The environment of a mesh subprocess: its own MESH_HOME and Dagster instance, quiet dbt.
+
+    ``models``: train and score the declared models (else ``MESH_ML=off``: SQL only).
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MESH_PROJECT_ROOT")}
     env |= raw_baseline.QUIET_DBT_ENV | {
         "MESH_HOME": str(home),
         "DAGSTER_HOME": str(home / "dagster"),
         "DAGSTER_DISABLE_TELEMETRY": "true",
-        # The raw baseline runs the SQL only: model training (issue 5) is left out of both.
         "MESH_ML": "off",
     }
+    if models:
+        env.pop("MESH_ML")
     return env
 
 
@@ -152,24 +175,79 @@ def mesh_raw_rows(home: Path, compiled: dict) -> dict[str, int]:
     return rows
 
 
-def timed_mesh_up(home: Path, logfile: Path, timeout: float, retry_wait: float) -> dict:
-    """One measured `mesh up`; a failure is retried once after ``retry_wait`` s, then raised."""
+def timed_mesh_up(
+    home: Path, logfile: Path, timeout: float, retry_wait: float, models: bool = False
+) -> dict:
+    """One measured `mesh up`; a failure is retried once after ``retry_wait`` s, then raised.
+
+    Returns wall seconds, peak memory (measure.measured), per-domain seconds and the output.
+    """
     for attempt in (1, 2):
-        code, seconds, out = run_mesh(home, ["up"], logfile, timeout)
-        if code == 0:
-            return {"seconds": seconds, "domains": domain_seconds(out), "attempt": attempt}
-        reason = "timed out" if code == -999 else f"exited {code}"
+        run = measured([str(MESH), "up"], mesh_env(home, models), logfile, timeout)
+        out = logfile.read_text(errors="replace")
+        if run["code"] == 0:
+            return run | {"domains": domain_seconds(out), "attempt": attempt, "output": out}
         tail = "\n".join(out.splitlines()[-25:])
+        seconds = run["seconds"]
         if attempt == 2:
             raise BenchError(
-                f"`mesh up` {reason} after {seconds:.1f}s twice; log {logfile}:\n{tail}"
+                f"`mesh up` exited {run['code']} after {seconds:.1f}s twice; log {logfile}:\n{tail}"
             )
         log(
-            f"  ! mesh up {reason} after {seconds:.1f}s; retrying once in {retry_wait:.0f}s. "
-            f"Tail:\n{tail}"
+            f"  ! mesh up exited {run['code']} after {seconds:.1f}s; retrying once in "
+            f"{retry_wait:.0f}s. Tail:\n{tail}"
         )
         time.sleep(retry_wait)
     raise AssertionError("unreachable")
+
+
+def save_manifests(home: Path, folder: Path) -> dict[str, Path]:
+    """Copy the manifest each domain's last dbt build compiled: the SQL the raw script runs."""
+    saved = {}
+    for d in raw_baseline.DOMAIN_ORDER:
+        target = folder / d / "manifest.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(raw_baseline.latest_manifest(home, d), target)
+        saved[d] = target
+    return saved
+
+
+def run_plain(home: Path, base: Path, i: int, args: argparse.Namespace) -> dict:
+    """One measured plain run: bench/plain_ml.py over the saved manifests, one process."""
+    logfile = base / f"raw-{i}.log"
+    cmd = [str(PYTHON), str(REPO / "bench" / "plain_ml.py"), "--home", str(home)]
+    cmd += ["--manifests", str(base / "compiled"), "--out", str(base / "raw-out")]
+    cmd += ["--no-models"] if args.without_models else []
+    run = measured(cmd, mesh_env(home), logfile, args.timeout)
+    lines = [ln for ln in logfile.read_text(errors="replace").splitlines() if ln.startswith("{")]
+    if run["code"] != 0 or not lines:
+        tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-25:])
+        raise BenchError(f"plain_ml.py exited {run['code']}; log {logfile}:\n{tail}")
+    return json.loads(lines[-1]) | run
+
+
+def mesh_breakdown(home: Path, run: dict) -> dict:
+    """Where one `mesh up`'s time went, from the instance and logs it left (up_timings.py)."""
+    runs = up_timings.instance_runs(PYTHON, mesh_env(home), run["started_at"])
+    return up_timings.breakdown(home, runs, run["output"], run["started_at"], run["seconds"])
+
+
+def bytecode_problem() -> str | None:
+    """Why every measured process would compile its imports from source, or None.
+
+    With PYTHONDONTWRITEBYTECODE set (this machine's environment sets it) and a venv synced
+    without ``--compile-bytecode``, each dbt, Dagster and Python process compiles every module
+    it imports: 28 s of a profiled scale-1 `mesh up`'s 150 s of samples (bench/README.md).
+    """
+    probe = Path(sysconfig.get_paths()["purelib"]) / "dbt" / "cli" / "main.py"
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or not probe.exists():
+        return None
+    if Path(importlib.util.cache_from_source(str(probe))).exists():
+        return None
+    return (
+        "PYTHONDONTWRITEBYTECODE is set and the venv holds no bytecode: every process would "
+        "compile its imports. Run `make bootstrap` (uv sync --frozen --compile-bytecode) first."
+    )
 
 
 def check_order(compiled: dict, order: list[str]) -> None:
@@ -191,105 +269,109 @@ def check_order(compiled: dict, order: list[str]) -> None:
         raise BenchError(f"domain order and domains differ: {sorted(missing)}")
 
 
-def bench_scale(scale: float, root: Path, compiled: dict, args: argparse.Namespace) -> dict:
-    """Generate once, then time `repeat` mesh and raw runs on identical landing data."""
-    base = root / f"scale-{scale:g}"
+def prepare_scale(scale: float, base: Path, args: argparse.Namespace) -> float:
+    """Generate the landing data once, copy it for the raw script, prepare dbt (untimed)."""
     mesh_home, raw_home = base / "mesh", base / "raw"
     mesh_home.mkdir(parents=True)
     log(f"\n== scale {scale:g}: MESH_HOME {mesh_home}")
-
-    code, gen_s, out = run_mesh(
-        mesh_home,
-        ["generate", "--scale", f"{scale:g}", "--seed", str(SEED)],
-        base / "generate.log",
-        args.timeout,
-    )
+    gen = ["generate", "--scale", f"{scale:g}", "--seed", str(SEED)]
+    code, gen_s, out = run_mesh(mesh_home, gen, base / "generate.log", args.timeout)
     if code != 0:
         raise BenchError(f"`mesh generate` exited {code}:\n{out[-2000:]}")
     log(f"  generate (not part of either contender): {gen_s:.1f}s")
     shutil.copytree(mesh_home / "landing", raw_home / "landing")
-
     code, prep_s, out = run_mesh(mesh_home, ["prepare"], base / "prepare.log", args.timeout)
     if code != 0:
         raise BenchError(f"`mesh prepare` exited {code}:\n{out[-2000:]}")
+    log(f"  mesh prepare, once before timing so `mesh up` is the steady state: {prep_s:.1f}s")
+    return gen_s
+
+
+def one_repeat(base: Path, i: int, args: argparse.Namespace) -> tuple[dict, dict]:
+    """One measured `mesh up`, then one measured plain run, with the load before each."""
+    mesh_home, raw_home = base / "mesh", base / "raw"
+    load_before = load()
+    m = timed_mesh_up(
+        mesh_home, base / f"mesh-up-{i}.log", args.timeout, args.retry_wait,
+        models=not args.without_models,
+    )  # fmt: skip
+    m["load_before"], m["load_after"] = load_before, load()
+    m["breakdown"] = mesh_breakdown(mesh_home, m)
+    del m["output"]
     log(
-        "  mesh prepare, run once before timing so `mesh up` is measured in steady state: "
-        f"{prep_s:.1f}s"
+        f"  run {i} mesh up: {m['seconds']:.1f}s, peak RSS {m['peak_rss_tree'] / GIB:.2f} GiB "
+        f"(PSS {m['peak_pss_tree'] / GIB:.2f}), load {load_before:.2f} -> {m['load_after']:.2f}"
     )
+    if i == 1:
+        save_manifests(mesh_home, base / "compiled")
+    load_before = load()
+    r = run_plain(raw_home, base, i, args)
+    r["load_before"], r["load_after"] = load_before, load()
+    if r["sql"]["test_failures"]:
+        raise BenchError(f"raw: dbt data tests failed: {r['sql']['test_failures']}")
+    log(
+        f"  run {i} raw:     {r['seconds']:.1f}s, peak RSS {r['peak_rss_tree'] / GIB:.2f} GiB; "
+        f"stages: {raw_stages(r)}; load {load_before:.2f} -> {r['load_after']:.2f}"
+    )
+    return m, r
 
-    mesh_runs, raw_runs = [], []
-    for i in range(1, args.repeat + 1):
-        m: dict = {"load_before": load()}
-        m |= timed_mesh_up(mesh_home, base / f"mesh-up-{i}.log", args.timeout, args.retry_wait)
-        per_domain = ", ".join(f"{d} {s:.1f}" for d, s in m["domains"].items())
-        log(
-            f"  run {i}/{args.repeat} mesh up: {m['seconds']:.1f}s "
-            f"(per domain, s: {per_domain or 'n/a'}; "
-            f"load before {m['load_before']:.2f})"
-        )
-        mesh_runs.append(m)
-        raw_load = load()
-        r = raw_baseline.run_baseline(raw_home, compiled, raw_baseline.DOMAIN_ORDER, run_tests=True)
-        r["load_before"] = raw_load
-        if r["test_failures"]:
-            raise BenchError(f"raw baseline: dbt data tests failed: {r['test_failures']}")
-        ingest = ", ".join(f"{d} {s:.2f}" for d, s in r["ingest_seconds"].items())
-        log(
-            f"  run {i}/{args.repeat} raw:     {r['seconds']:.2f}s ingest+models+ports "
-            f"(ingest, s: {ingest}), +{r['test_seconds']:.2f}s for {r['tests']} data tests "
-            f"(load before {raw_load:.2f})"
-        )
-        raw_runs.append(r)
 
-    mesh_rows = mesh_port_rows(mesh_home)
-    raw_rows = raw_runs[-1]["ports"]
+def raw_stages(r: dict) -> str:
+    """The plain run's stages in seconds: SQL (ingest, models, ports), tests, each model."""
+    parts = [f"sql {r['sql']['seconds']:.1f}", f"tests {r['sql']['test_seconds']:.1f}"]
+    parts += [f"{k} {sum(v['seconds'].values()):.1f}" for k, v in r["models"].items()]
+    return ", ".join(parts)
+
+
+def row_mismatches(base: Path, raw: dict, models: bool) -> tuple[dict, dict, list[str]]:
+    """Rows of every port and raw.<entity> table in both contenders; the differences."""
+    mesh_home = base / "mesh"
+    compiled = raw_baseline.load_domains(
+        REPO, {d: base / "compiled" / d / "manifest.json" for d in raw_baseline.DOMAIN_ORDER}
+    )
+    check_order(compiled, raw_baseline.DOMAIN_ORDER)  # the raw run built producers first
+    mesh_rows, raw_rows = mesh_port_rows(mesh_home), raw["ports"]
+    expected = EXPECTED_PORTS | (MODEL_PORTS if models else set())
     problems = [
         f"{p}: mesh {mesh_rows.get(p)} rows, raw {raw_rows.get(p)} rows"
-        for p in sorted(EXPECTED_PORTS | set(mesh_rows) | set(raw_rows))
+        for p in sorted(expected | set(mesh_rows) | set(raw_rows))
         if mesh_rows.get(p) is None or mesh_rows.get(p) != raw_rows.get(p)
     ]
-    mesh_ingested = mesh_raw_rows(mesh_home, compiled)
-    raw_ingested = raw_runs[-1]["raw_rows"]
+    mesh_ingested, raw_ingested = mesh_raw_rows(mesh_home, compiled), raw["sql"]["raw_rows"]
     problems += [
         f"raw.{e}: mesh {mesh_ingested.get(e)} rows, raw {raw_ingested.get(e)} rows"
         for e in sorted(set(mesh_ingested) | set(raw_ingested))
         if mesh_ingested.get(e) is None or mesh_ingested.get(e) != raw_ingested.get(e)
     ]
+    return mesh_rows, mesh_ingested, problems
+
+
+def bench_scale(scale: float, root: Path, args: argparse.Namespace) -> dict:
+    """Generate once, then ``repeat`` alternating mesh and raw runs on identical landing data."""
+    base = root / f"scale-{scale:g}"
+    gen_s = prepare_scale(scale, base, args)
+    runs = [one_repeat(base, i, args) for i in range(1, args.repeat + 1)]
+    mesh_runs, raw_runs = [m for m, _ in runs], [r for _, r in runs]
+    port_rows, table_rows, problems = row_mismatches(base, raw_runs[-1], not args.without_models)
     mesh_s = statistics.median(m["seconds"] for m in mesh_runs)
     raw_s = statistics.median(r["seconds"] for r in raw_runs)
+    median = sorted(mesh_runs, key=lambda m: m["seconds"])[(len(mesh_runs) - 1) // 2]
     return {
         "scale": scale,
-        "order_lines": mesh_rows.get("sales/order_lines"),
+        "order_lines": port_rows.get("sales/order_lines"),
         "generate_seconds": round(gen_s, 2),
-        "prepare_seconds": round(prep_s, 2),
         "mesh_seconds": round(mesh_s, 2),
-        "raw_seconds": round(raw_s, 3),
-        "raw_with_tests_seconds": round(
-            statistics.median(r["seconds"] + r["test_seconds"] for r in raw_runs), 3
-        ),
-        "ratio": round(mesh_s / raw_s, 1),
-        "mesh_runs": [
-            {
-                "seconds": round(m["seconds"], 2),
-                "domains": m["domains"],
-                "attempt": m["attempt"],
-                "load_before": round(m["load_before"], 2),
-            }
-            for m in mesh_runs
-        ],
-        "raw_runs": [
-            {
-                "seconds": round(r["seconds"], 3),
-                "test_seconds": round(r["test_seconds"], 3),
-                "tests": r["tests"],
-                "domains": r["domains"],
-                "ingest_seconds": r["ingest_seconds"],
-                "load_before": round(r["load_before"], 2),
-            }
-            for r in raw_runs
-        ],
-        "port_rows": mesh_rows,
-        "raw_table_rows": mesh_ingested,
+        "raw_seconds": round(raw_s, 2),
+        "ratio": round(mesh_s / raw_s, 2),
+        "mesh_peak_rss_tree": max(m["peak_rss_tree"] for m in mesh_runs),
+        "mesh_peak_pss_tree": max(m["peak_pss_tree"] for m in mesh_runs),
+        "raw_peak_rss_tree": max(r["peak_rss_tree"] for r in raw_runs),
+        "load_before": [round(x["load_before"], 2) for pair in runs for x in pair],
+        "breakdown": median["breakdown"],
+        "mesh_runs": mesh_runs,
+        "raw_runs": raw_runs,
+        "port_rows": port_rows,
+        "raw_table_rows": table_rows,
         "row_count_mismatches": problems,
     }
 
@@ -328,17 +410,56 @@ def code_state() -> dict:
 
 def table(results: list[dict]) -> str:
     head = (
-        f"{'scale':>6} {'order_lines':>12} {'mesh s':>8} {'raw s':>8} {'ratio':>7} "
-        f"{'raw+tests s':>12}"
+        f"{'scale':>6} {'order_lines':>12} {'mesh s':>8} {'raw s':>7} {'ratio':>7} "
+        f"{'mesh RSS GiB':>12} {'(PSS)':>6} {'raw RSS GiB':>11}  load before (mesh, raw)"
     )
     rows = [head, "-" * len(head)]
     for r in results:
         lines = f"{r['order_lines']:,}" if r["order_lines"] is not None else "?"
+        loads = ", ".join(f"{x:.1f}" for x in r["load_before"])
         rows.append(
-            f"{r['scale']:>6g} {lines:>12} {r['mesh_seconds']:>8.1f} {r['raw_seconds']:>8.2f} "
-            f"{r['ratio']:>6.1f}x {r['raw_with_tests_seconds']:>12.2f}"
+            f"{r['scale']:>6g} {lines:>12} {r['mesh_seconds']:>8.1f} {r['raw_seconds']:>7.1f} "
+            f"{r['ratio']:>6.1f}x {r['mesh_peak_rss_tree'] / GIB:>12.2f} "
+            f"{r['mesh_peak_pss_tree'] / GIB:>6.2f} {r['raw_peak_rss_tree'] / GIB:>11.2f}  {loads}"
         )
     return "\n".join(rows)
+
+
+def breakdown_table(r: dict) -> str:
+    """The mesh's seconds per domain and category (median run of a scale)."""
+    b = r["breakdown"]
+    cats = [c for c in up_timings.CATEGORIES if any(d[c] for d in b["domains"].values())]
+    head = f"{'domain':<16}" + "".join(f"{c:>{max(len(c), 6) + 1}}" for c in cats) + "  total"
+    rows = [f"scale {r['scale']:g}: start-up {b['startup']}s before the first domain, "
+            f"finish {b['finish']}s after the last", head, "-" * len(head)]  # fmt: skip
+    for d, found in b["domains"].items():
+        cells = "".join(f"{found[c]:>{max(len(c), 6) + 1}.1f}" for c in cats)
+        rows.append(f"{d:<16}{cells}  {found['total']:.1f}")
+    return "\n".join(rows)
+
+
+def verdicts(results: list[dict], models: bool) -> list[str]:
+    """Each of issue 17's targets a measured scale has, met or missed."""
+    out = []
+    for r in results:
+        seconds, ratio, sql_ratio = TARGETS.get(r["scale"], (None, None, None))
+        checks = []
+        if models and seconds:
+            checks.append((f"mesh up < {seconds:.0f}s", r["mesh_seconds"] < seconds,
+                           f"{r['mesh_seconds']:.1f}s"))  # fmt: skip
+        if models and ratio:
+            checks.append((f"within {ratio:g}x of raw", r["ratio"] <= ratio, f"{r['ratio']}x"))
+        if not models and sql_ratio:
+            checks.append((f"without models within {sql_ratio:g}x of raw", r["ratio"] <= sql_ratio,
+                           f"{r['ratio']}x"))  # fmt: skip
+        if models and r["scale"] >= 100:
+            gib = r["mesh_peak_rss_tree"] / GIB
+            checks.append((f"peak RSS < {TARGET_RSS_GIB:g} GiB", gib < TARGET_RSS_GIB,
+                           f"{gib:.2f} GiB"))  # fmt: skip
+        for what, ok, figure in checks:
+            verdict = "MEETS" if ok else "MISSES"
+            out.append(f"target scale {r['scale']:g}: {what}: {verdict} ({figure})")
+    return out
 
 
 def trend(results: list[dict]) -> str:
@@ -353,104 +474,89 @@ def trend(results: list[dict]) -> str:
     return f"ratio does not fall steadily with scale ({path})"
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--scales", default="1,10", help="comma-separated data scales (default 1,10)"
+    add = parser.add_argument
+    add("--scales", default="1,10", help="comma-separated data scales (default 1,10)")
+    add("--with-100", action="store_true", help="also scale 100 (~10M order lines; long)")
+    add("--without-models", action="store_true", help="MESH_ML=off, and SQL only in the raw run")
+    add("--repeat", type=int, default=1, help="runs per contender and scale; the median is kept")
+    add("--timeout", type=float, default=1800, help="seconds one command may take")
+    add("--retry-wait", type=float, default=60, help="seconds before retrying a failed mesh up")
+    add("--keep", action="store_true", help="keep the temporary MESH_HOMEs and logs")
+    add("--output", type=Path, default=RESULTS, help="where to write the JSON results")
+    return parser.parse_args()
+
+
+def report(results: list[dict], args: argparse.Namespace) -> None:
+    what = "SQL only (MESH_ML=off)" if args.without_models else "models included"
+    log(
+        f"\n`mesh up` vs one plain script doing the same work ({what}; same landing data, same "
+        f"compiled SQL), median of {args.repeat} run(s), {os.cpu_count()} cores"
     )
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per contender and scale; the median is kept"
+    log(table(results))
+    log(trend(results))
+    for line in verdicts(results, not args.without_models):
+        log(line)
+    log(
+        "mesh s: wall clock of `mesh up`, process start to exit (dbt manifests already prepared). "
+        "raw s: wall clock of bench/plain_ml.py, process start to exit (ingestion, SQL, data "
+        "tests, ports, models). RSS: peak of the process tree's summed resident sets (PSS: "
+        "shared pages split between the processes)."
     )
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds one mesh command may take"
-    )
-    parser.add_argument(
-        "--retry-wait", type=float, default=60, help="seconds before retrying a failed mesh up"
-    )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temporary MESH_HOMEs and logs"
-    )
-    parser.add_argument(
-        "--output", type=Path, default=RESULTS, help="where to write the JSON results"
-    )
-    args = parser.parse_args()
-    scales = sorted(float(s) for s in args.scales.split(",") if s.strip())
+    for r in results:
+        log("\n" + breakdown_table(r))
+
+
+def main() -> int:
+    args = parse_args()
+    scales = sorted({float(s) for s in args.scales.split(",") if s.strip()} |
+                    ({100.0} if args.with_100 else set()))  # fmt: skip
     if not MESH.exists():
         log(f"error: {MESH} not found; run `uv sync` first")
         return 2
-
+    if problem := bytecode_problem():
+        log(f"error: {problem}")
+        return 2
     code_at_start = code_state()
     root = Path(tempfile.mkdtemp(prefix="mesh-bench-"))
     results: list[dict] = []
     failed: str | None = None
     try:
-        log(f"compiling the dbt projects for the raw baseline (untimed) in {root / 'compile'}")
-        started = time.perf_counter()
-        compiled = raw_baseline.compile_domains(
-            REPO, raw_baseline.DOMAIN_ORDER, root / "compile", args.timeout
-        )
-        check_order(compiled, raw_baseline.DOMAIN_ORDER)
-        log(
-            f"  compiled {sum(len(c.models) for c in compiled.values())} models "
-            f"in {time.perf_counter() - started:.1f}s"
-        )
         for scale in scales:
-            results.append(bench_scale(scale, root, compiled, args))
-    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            results.append(bench_scale(scale, root, args))
+    except (BenchError, FileNotFoundError, subprocess.TimeoutExpired, RuntimeError) as exc:
         failed = str(exc)
     finally:
         if args.keep:
             log(f"\nkept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
-
     if results:
-        log(
-            "\n`mesh up` vs raw DuckDB (same compiled SQL, same landing data), median of "
-            f"{args.repeat} run(s), {os.cpu_count()} cores"
-        )
-        log(table(results))
-        log(trend(results))
-        at_target = [r for r in results if r["scale"] == TARGET_SCALE]
-        for r in at_target:
-            verdict = "MEETS" if r["mesh_seconds"] < TARGET_SECONDS else "MISSES"
-            log(
-                f"target `mesh up` at scale 1 < {TARGET_SECONDS:.0f}s: {verdict} "
-                f"({r['mesh_seconds']:.1f}s)"
-            )
-        log(
-            "mesh s = wall clock of `mesh up` (process start to exit, manifests already prepared: "
-            "includes ingestion, dbt tests and port publishing); raw s = plain ingestion + "
-            "models + port Parquet only; raw+tests s adds the same dbt data tests run as plain "
-            "queries."
-        )
+        report(results, args)
     mismatches = [f"scale {r['scale']:g}: {p}" for r in results for p in r["row_count_mismatches"]]
     for m in mismatches:
         log(f"error: row counts differ: {m}")
     if failed:
         log(f"error: {failed}")
-
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps(
-            {
-                "benchmark": "mesh_up",
-                "command": "uv run python bench/bench_mesh_up.py " + " ".join(sys.argv[1:]),
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": machine(),
-                "code": code_at_start,
-                "seed": SEED,
-                "repeat": args.repeat,
-                "results": results,
-                "ratio_trend": trend(results),
-                "error": failed,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    document = {
+        "benchmark": "mesh_up",
+        "command": "uv run python bench/bench_mesh_up.py " + " ".join(sys.argv[1:]),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine() | {"uptime": subprocess.getoutput("uptime")},
+        "code": code_at_start,
+        "seed": SEED,
+        "repeat": args.repeat,
+        "models": not args.without_models,
+        "results": results,
+        "ratio_trend": trend(results),
+        "verdicts": verdicts(results, not args.without_models),
+        "error": failed,
+    }
+    args.output.write_text(json.dumps(document, indent=2, default=str) + "\n")
     log(f"results written to {args.output}")
     return 1 if failed or mismatches else 0
 
