@@ -81,6 +81,7 @@ def one_run(mode: str, landing: Path, home: Path, logs: Path, args: argparse.Nam
         events_before = count_events(home)
         run: dict = {"mode": mode, "prepare_seconds": round(prep_s, 2), "load_before": up.load()}
         run |= up.timed_mesh_up(home, logs / "mesh-up.log", args.timeout, args.retry_wait)
+        del run["output"]  # the log stays in the logs folder
         run["events"] = count_events(home) - events_before
         run["port_rows"] = up.mesh_port_rows(home)
     return run
