@@ -13,6 +13,7 @@ from pathlib import Path
 SERVE, LINEAGE = "MESH_SERVE", "MESH_LINEAGE"  # prefixes of each service's variables
 SHARED = "MESH_API"  # one token for every service that names none of its own
 MIN_LENGTH = 16
+WRONG_TOKEN = "the bearer token is not the one configured in"
 _YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -54,8 +55,14 @@ class ApiAuth:
         if scheme.lower() != "bearer" or not given.strip():
             return f"the Authorization header is not a bearer token: {how}"
         if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            return f"the bearer token is not the one configured in {self.source}"
+            return f"{WRONG_TOKEN} {self.source}"
         return None
+
+
+def challenge(realm: str, problem: str) -> str:
+    """The ``WWW-Authenticate`` value of a 401 (RFC 6750): ``invalid_token`` for a wrong one."""
+    wrong = ', error="invalid_token"' if problem.startswith(WRONG_TOKEN) else ""
+    return f'Bearer realm="{realm}"{wrong}'
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

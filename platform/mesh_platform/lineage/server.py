@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mesh_platform.access.tokens import LINEAGE, ApiAuth
+from mesh_platform.access.tokens import LINEAGE, ApiAuth, challenge
 from mesh_platform.lineage.marquez import column_graph, lineage_graph, parse_node_id
 from mesh_platform.lineage.receive import Ingest, problems
 from mesh_platform.lineage.store import open_store
@@ -65,9 +65,8 @@ def guarded(handler: Handler, auth: ApiAuth, write: bool) -> Handler:
         problem = auth.problem(request.headers.get("authorization"))
         if problem is None:
             return await handler(request)
-        wrong = ', error="invalid_token"' if problem.startswith("the bearer token is not") else ""
-        challenge = {"www-authenticate": f'Bearer realm="mesh lineage"{wrong}'}
-        return _error(401, f"{request.method} {request.url.path}: {problem}", challenge)
+        header = {"www-authenticate": challenge("mesh lineage", problem)}
+        return _error(401, f"{request.method} {request.url.path}: {problem}", header)
 
     return check_token
 

@@ -14,10 +14,11 @@ from fastapi.params import Depends
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mesh_platform.access.tokens import ApiAuth
+from mesh_platform.access.tokens import SERVE, ApiAuth, challenge
 from mesh_platform.serving.index import dumps
 
-OPEN = ApiAuth("MESH_SERVE")  # no token: the embedded default on loopback
+OPEN = ApiAuth(SERVE)  # no token: the embedded default on loopback
+REALM = "mesh serve"
 
 
 class Unauthorized(Exception):
@@ -29,12 +30,6 @@ class Unauthorized(Exception):
         self.problem = problem
 
 
-def challenge(problem: str) -> str:
-    """The ``WWW-Authenticate`` value (RFC 6750): ``invalid_token`` when a wrong one was sent."""
-    wrong = problem.startswith("the bearer token is not")
-    return 'Bearer realm="mesh serve"' + (', error="invalid_token"' if wrong else "")
-
-
 def unauthorized_body(method: str, path: str, problem: str) -> bytes:
     """The 401 body, in the service's error shape."""
     return dumps({"error": "unauthorized", "message": f"{method} {path}: {problem}"})
@@ -44,7 +39,7 @@ def unauthorized(request: Request, exc: Exception) -> Response:
     """Exception handler: 401 with ``WWW-Authenticate``."""
     assert isinstance(exc, Unauthorized)
     body = unauthorized_body(request.method, request.url.path, exc.problem)
-    headers = {"www-authenticate": challenge(exc.problem)}
+    headers = {"www-authenticate": challenge(REALM, exc.problem)}
     return Response(body, 401, headers=headers, media_type="application/json")
 
 
@@ -52,7 +47,7 @@ async def send_unauthorized(scope: Any, send: Any, problem: str) -> int:
     """Answer 401 on the raw ASGI channel (the gateway's early check); returns the status."""
     body = unauthorized_body(scope["method"], scope["path"], problem)
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)),
-               (b"www-authenticate", challenge(problem).encode())]  # fmt: skip
+               (b"www-authenticate", challenge(REALM, problem).encode())]  # fmt: skip
     await send({"type": "http.response.start", "status": 401, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return 401
