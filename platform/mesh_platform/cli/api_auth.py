@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mesh_platform.access.tokens import ApiAuth, TokenConfigError, exposure_problem, load_auth
 
@@ -24,17 +25,18 @@ def checked_auth(service: str, host: str, insecure: bool) -> ApiAuth:
     try:
         auth = load_auth(service)
     except TokenConfigError as exc:
-        err_console.print(f"[red]error[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     problem = exposure_problem(host, auth)
     if problem is None:
         return auth
     if not insecure:
-        err_console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error[/] {escape(problem)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     err_console.print(
-        f"[bold red]WARNING: --insecure: listening on {host} with NO token: anyone who can reach "
-        f"this port can write to it. Set {service}_TOKEN or {service}_TOKEN_FILE instead.[/]",
+        f"[bold red]WARNING: --insecure: listening on {escape(host)} with NO token: anyone who "
+        "can reach this port can write to it. "
+        f"Set {service}_TOKEN or {service}_TOKEN_FILE instead.[/]",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
     return auth
