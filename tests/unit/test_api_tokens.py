@@ -117,3 +117,17 @@ def test_a_bad_token_file_stops_the_service_with_exit_2(monkeypatch):
     monkeypatch.setenv("MESH_SERVE_TOKEN_FILE", "/nonexistent/token")
     result = invoke(app, "serve")
     assert result.exit_code == 2 and "MESH_SERVE_TOKEN_FILE" in result.output
+
+
+def test_insecure_runs_open_beyond_loopback_with_a_warning(monkeypatch, tmp_path):
+    from mesh_platform.lineage import server
+
+    for key in ("MESH_LINEAGE_TOKEN", "MESH_API_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda paths, **kw: calls.append(kw))
+    result = invoke(app, "lineage", "serve", "--host", "0.0.0.0", "--insecure",
+                    MESH_HOME=str(tmp_path))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "WARNING: --insecure" in result.output and "MESH_LINEAGE_TOKEN" in result.output
+    assert calls[0]["host"] == "0.0.0.0" and calls[0]["auth"].token is None
