@@ -11,10 +11,12 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from mesh_platform.access.redact import masked_uri
 from mesh_platform.descriptors.models import OutputPort
-from mesh_platform.lineage.emit import DagsterRun, asset_events, emit
+from mesh_platform.lineage.emit import DagsterRun, asset_events, emit, now
+from mesh_platform.lineage.ml_events import training_events
+from mesh_platform.lineage.naming import table_dataset
 from mesh_platform.lineage.publication import publication
-from mesh_platform.ports.lakehouse import masked_uri
 
 from tests.lineage.test_delivery import SERVE, http_backend
 from tests.lineage.test_server import (  # noqa: F401 - ol_env is a fixture
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.usefixtures("ol_env")
 PASSWORD = "pw-Secret-7731"
 TOKEN = "lineage-secret-token-0123456789"
 CATALOG_URI = f"postgresql+psycopg2://u:{PASSWORD}@h/db"
+MLFLOW_URI = f"postgresql://ml:{PASSWORD}@mlflow-db/mlflow?sslpassword={PASSWORD}"
 
 
 @contextmanager
@@ -67,23 +70,33 @@ def port_publish_events(paths) -> list[dict]:
     return asset_events(paths, run, [dbt_event], {"order_lines": pub}, ["team:sales"], "/code")
 
 
+def training_run_events(paths) -> list[dict]:
+    """The events of a model's training, which name the MLflow store the version lives in."""
+    run = DagsterRun("sales", "train_job", "22222222-2222-4222-8222-222222222222")
+    table = table_dataset(paths, "sales", "main", "order_training")
+    return training_events(paths, run, "basket", 1, {"x": "double"}, table, {}, ["team"], now())
+
+
 def test_no_secret_in_logs_events_or_access_logs(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("PYICEBERG_CATALOG__MESH__URI", CATALOG_URI)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", MLFLOW_URI)
     monkeypatch.setenv("MESH_LINEAGE_TOKEN", TOKEN)
     caplog.set_level(logging.DEBUG)  # every library at its most verbose: openlineage, urllib3
     paths, port = paths_at(tmp_path, "mesh"), free_port()
     http_backend(monkeypatch, port)
     access_log = tmp_path / "lineage-serve.log"
     with lineage_api(tmp_path / "backend", port, access_log):
-        events = port_publish_events(paths)
+        events = port_publish_events(paths) + training_run_events(paths)
         emit(paths, events)  # local log, outbox, and the HTTP transport with the token
         requests.post(f"http://127.0.0.1:{port}/api/v1/lineage", json=run_event("x"),
                       headers={"Authorization": "Bearer not-it-0123456789"}, timeout=5)  # fmt: skip
     received = stored(paths_at(tmp_path, "backend"))
-    assert len(received) == 1, access_log.read_text()  # delivered: the token was sent
+    assert len(received) == 3, access_log.read_text()  # delivered: the token was sent
     facets = received[0]["outputs"][-1]["facets"]  # the port, after the dbt model
     assert facets["catalog"]["metadataUri"] == "postgresql+psycopg2://u:***@h/db"
     assert facets["symlinks"]["identifiers"][0]["namespace"] == "postgresql+psycopg2://u:***@h/db"
+    model = received[-1]["outputs"][0]
+    assert model["namespace"] == "postgresql://ml:***@mlflow-db/mlflow?sslpassword=***"
     texts = {
         "logs": caplog.text,
         "access log": access_log.read_text(),

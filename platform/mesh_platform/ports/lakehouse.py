@@ -22,13 +22,11 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.utils.config import Config
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from mesh_platform.access.redact import is_secret, masked_uri
 from mesh_platform.ports.refs import PortRef
 
 CATALOG_NAME = "mesh"
-SECRET_WORDS = ("secret", "password", "token", "credential", "key-id", "session")
 _cache: dict[tuple, Catalog] = {}
 _lock = threading.Lock()
 
@@ -143,30 +141,11 @@ def local_path(location: str) -> str:
     return location.removeprefix("file://")
 
 
-def _secret(key: str) -> bool:
-    return any(w in key.lower() for w in SECRET_WORDS)
-
-
-def masked_uri(uri: str) -> str:
-    """``uri`` with its password (``user:password@host``) and secret query values as ``***``.
-
-    libpq also takes ``?password=`` and ``?sslpassword=``, which SQLAlchemy's own masking keeps.
-    """
-    if "://" not in uri or ("@" not in uri and "?" not in uri):
-        return uri
-    try:
-        url = make_url(uri)
-    except (ArgumentError, ValueError):  # not a URL SQLAlchemy reads: show no more than its scheme
-        return uri.split("://", 1)[0] + "://***"
-    url = url.update_query_dict({k: "***" for k in url.query if _secret(k)})
-    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
-
-
 def describe(home: Path) -> dict[str, Any]:
     """The catalog's configuration for people, other engines and lineage facets, secrets masked."""
     props = catalog_properties(home)
     props["uri"] = masked_uri(props.get("uri", ""))
     return {
         "name": CATALOG_NAME,
-        **{k: "***" if _secret(k) else v for k, v in props.items()},
+        **{k: "***" if is_secret(k) else v for k, v in props.items()},
     }
