@@ -7,6 +7,7 @@ import re
 import typer
 from rich.console import Console
 
+from mesh_platform.cli.api_auth import INSECURE_HELP, checked_auth
 from mesh_platform.settings import mesh_paths
 
 console = Console()
@@ -31,25 +32,31 @@ def serve_cmd(
     product: str | None = typer.Option(
         None, help="DOMAIN/PRODUCT whose 'serving:' block to serve (default: the only one)."
     ),
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to listen on; beyond loopback MESH_SERVE_TOKEN is required."
+    ),
     port: str = typer.Option("8000", help="TCP port (or DOMAIN/PRODUCT, as --product)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes sharing the port."),
     max_pending: int = typer.Option(64, min=1, help="Pending requests per worker before 503."),
     poll_interval: float = typer.Option(1.0, min=0.05, help="Seconds between champion checks."),
     flush_interval: float = typer.Option(5.0, min=0.05, help="Max seconds before events land."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    insecure: bool = typer.Option(False, "--insecure", help=INSECURE_HELP),
 ) -> None:
     """Serve the ranked predictions a product's ``serving:`` block names, from its champion.
 
     Docs at /docs, OpenAPI at /openapi.json, Prometheus metrics at /metrics. Exit 2 when the mesh
-    declares nothing (or nothing valid, or several products and no --product) to serve.
+    declares nothing (or nothing valid, or several products and no --product) to serve, and
+    when --host is not loopback and no token is configured (docs/serving.md, "Tokens").
     """
+    from mesh_platform.access.tokens import SERVE
     from mesh_platform.ports.lakehouse import warehouse
     from mesh_platform.serving.binding import ServeSetupError, load_served
     from mesh_platform.serving.config import ServeConfig
     from mesh_platform.serving.server import serve
 
     tcp, wanted = _listen_and_product(port, product)
+    auth = checked_auth(SERVE, host, insecure)
     paths = mesh_paths()
     try:
         served, window = load_served(paths.root, wanted)
@@ -63,6 +70,9 @@ def serve_cmd(
     where = warehouse(paths.home)
     console.print(f"{served.predictions} ({served.model_name} champion) on {url} "
                   f"({workers} worker(s)) serving {where}", highlight=False)  # fmt: skip
+    if auth.token is not None:
+        reads = "writes and reads" if auth.protect_reads else "writes"
+        console.print(f"{reads} require the bearer token of {auth.source}", highlight=False)
     serve(paths, config, host, tcp, workers, log_level)
 
 
