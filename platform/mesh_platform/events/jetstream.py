@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from mesh_platform.events.bus import BusMessage, BusUnavailable, Delivery
-from mesh_platform.events.config import BusConfig
+from mesh_platform.events.config import URL_ENV, BusConfig
 
 MSG_ID = "Nats-Msg-Id"  # JetStream drops a message whose id it stored within the window
 DUPLICATE_WINDOW_S = 600.0  # covers a re-send after a lost publish ack (seconds later)
@@ -45,10 +45,22 @@ async def _quiet(*_args: Any) -> None:
     """Connection callbacks: failures surface as BusUnavailable, not as logged tracebacks."""
 
 
+def _require_client() -> None:
+    """Fail at start, not at the first event, when the 'nats' extra is not installed."""
+    try:
+        import nats  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            f"the event bus needs nats-py: install mesh-platform[nats] "
+            f"(or unset {URL_ENV} to land events as files)"
+        ) from None
+
+
 class _JetStream:
     """One connection and its JetStream context; (re)connected on demand."""
 
     def __init__(self, config: BusConfig, timeout_s: float) -> None:
+        _require_client()
         self.config, self.timeout_s = config, timeout_s
         self._loop = _Loop()
         self._nc: Any = None
