@@ -20,7 +20,7 @@ from typing import IO
 from mesh_platform.events.bus import BusMessage
 
 MAX_EVENTS = 200_000  # the landing writer's bound too: past it the API answers 503
-MAX_BYTES = 256 * 2**20  # ~1 KB an event would reach it first: a disk bound, not just a count
+MAX_BYTES = 256 * 2**20  # a disk bound too: an event line is ~200 B, one of 1.3 KB hits it first
 SEGMENT_EVENTS = 10_000  # a published segment is deleted whole
 
 
