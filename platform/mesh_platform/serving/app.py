@@ -75,19 +75,19 @@ def create_app(
     Args:
         paths: The mesh (ports, registry, landing zone).
         config: What is served (``config.ports``) and the service's settings.
-        land_events: Write received events to the landing zone (when ``config.ports.landing``
-            names a folder; tests may turn it off).
+        land_events: Hand received events on to the landing zone (when ``config.ports.landing``
+            names a folder; tests may turn it off): as files, or through the broker that
+            MESH_EVENTS_URL names (docs/serving.md).
         auth: The token writes (and maybe reads) require; open by default.
     """
-    from mesh_platform.serving.landing import LandingWriter
+    from mesh_platform.serving.bus_writer import event_writer
 
     state = new_state(paths, config)
     served = config.ports
     if os.environ.get(JOURNAL_ENV):
         state.journal = SessionJournal(FilePath(os.environ[JOURNAL_ENV]), config.session_ttl_s)
     if land_events and served.landing:
-        state.writer = LandingWriter(paths.landing / served.landing, config.flush_interval_s,
-                                     config.flush_max_events, served.landing_prefix)  # fmt: skip
+        state.writer = event_writer(paths, config, served.landing)
     api = FastAPI(
         title=f"mesh {served.path_name}", version="1",
         description=f"Real-time answers served from {served.predictions}, scored by the "
