@@ -132,6 +132,8 @@ def test_sessions_are_shared_and_a_rolling_restart_fails_no_request(replicated):
         assert wait_for(lambda: replicated.replaced(before), timeout=120, step=0.2)
         time.sleep(1.0)
     assert set(load.outcomes) == {200} and load.outcomes[200] > 500, load.outcomes
+    # The restarted replicas replayed the shared session journal.
+    assert all(httpx.get(f"{base}/v1/recommendations/11").json()["reranked"] for _ in range(10))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
