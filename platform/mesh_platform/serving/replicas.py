@@ -67,6 +67,7 @@ class ReplicaSet:
         """
         self.argv, self.cfg, self.env, self.metrics = argv, cfg, env, metrics
         self.procs: list[subprocess.Popen | None] = [None] * len(cfg.replicas)
+        self.started = [0.0] * len(cfg.replicas)  # monotonic time of each replica's last start
         self.haproxy: subprocess.Popen | None = None
 
     def start_replica(self, i: int) -> None:
@@ -79,6 +80,7 @@ class ReplicaSet:
             env = {**env, MULTIPROC_ENV: str(folder)}
         # Own process group: Ctrl-C in a terminal reaches only us, and we stop HAProxy first.
         self.procs[i] = subprocess.Popen(self.argv(self.cfg.replicas[i]), env=env, process_group=0)
+        self.started[i] = time.monotonic()
 
     def wait_ready(self, i: int) -> None:
         """Wait until replica ``i`` answers ready; fail if it exits first."""
@@ -127,11 +129,13 @@ class ReplicaSet:
         """Drain replica ``i`` in HAProxy, stop it once idle, start it, put it back once ready."""
         sock, name = self.cfg.admin_socket, balancer.server_name(i)
         balancer.set_state(sock, i, "drain")  # no new requests; in-flight ones finish
-        _poll(lambda: balancer.servers(sock)[name]["scur"] == "0", DRAIN_TIMEOUT_S, "drain")
-        self.stop_replica(i)
-        self.start_replica(i)
-        self.wait_ready(i)
-        balancer.set_state(sock, i, "ready")
+        try:
+            _poll(lambda: balancer.servers(sock)[name]["scur"] == "0", DRAIN_TIMEOUT_S, "drain")
+            self.stop_replica(i)
+            self.start_replica(i)
+            self.wait_ready(i)
+        finally:  # even when it failed: the health checks keep a broken replica out
+            balancer.set_state(sock, i, "ready")
         _poll(lambda: balancer.servers(sock)[name]["status"] == "UP", 30, f"{name} back up")
 
     def revive(self) -> None:
@@ -139,7 +143,12 @@ class ReplicaSet:
         if self.haproxy is None or self.haproxy.poll() is not None:
             raise ReplicaError("haproxy exited")
         for i, proc in enumerate(self.procs):
-            if proc is not None and proc.poll() is not None:
+            # At most one start a second: a replica that cannot start must not spin a core.
+            if (
+                proc is not None
+                and proc.poll() is not None
+                and time.monotonic() > self.started[i] + 1
+            ):
                 log.error("replica %s exited with %s: restarting", i + 1, proc.returncode)
                 self.start_replica(i)
 
@@ -147,7 +156,10 @@ class ReplicaSet:
         """Stop HAProxy (no new requests), then every replica at once."""
         if self.haproxy is not None and self.haproxy.poll() is None:
             self.haproxy.terminate()
-            self.haproxy.wait(STOP_TIMEOUT_S)
+            try:
+                self.haproxy.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.haproxy.kill()
         for proc in self.procs:
             if proc is not None and proc.poll() is None:
                 proc.terminate()
@@ -184,13 +196,22 @@ def run(
                 break
             if signal.SIGHUP in signals:
                 signals.remove(signal.SIGHUP)
-                for i in range(len(cfg.replicas)):
-                    if {signal.SIGINT, signal.SIGTERM} & set(signals):
-                        break
-                    replicas.restart(i)
+                _rolling_restart(replicas, signals)
             replicas.revive()
     finally:
         replicas.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _rolling_restart(replicas: ReplicaSet, signals: list[int]) -> None:
+    """Restart each replica in turn; a replica that fails to come back stops the round, not us."""
+    for i in range(len(replicas.procs)):
+        if {signal.SIGINT, signal.SIGTERM} & set(signals):
+            return
+        try:
+            replicas.restart(i)
+        except ReplicaError as exc:  # the others keep serving; revive() retries this one
+            log.error("rolling restart stopped at replica %s: %s", i + 1, exc)
+            return
