@@ -18,11 +18,12 @@ bootstrap:
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
 # Debian packages the tests need: Graphviz renders lineage graphs as PNG; Chromium (headless) checks
-# the Dagster UI and the governance report in a real browser. Installed when missing and we may
-# (root, as in CI); otherwise say what to install.
-SYSDEPS := graphviz chromium fonts-dejavu-core
+# the Dagster UI and the governance report in a real browser; HAProxy balances `mesh serve
+# --replicas N`. Installed when missing and we may (root, as in CI); otherwise say what to install.
+# haproxy is in /usr/sbin, which a non-root PATH may lack: looked for there too.
+SYSDEPS := graphviz chromium fonts-dejavu-core haproxy
 sysdeps:
-	@{ command -v dot && command -v chromium; } >/dev/null 2>&1 || { \
+	@{ command -v dot && command -v chromium && PATH="$$PATH:/usr/sbin" command -v haproxy; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
 	  else echo "please install: $(SYSDEPS) (Debian packages)"; exit 1; fi; }

@@ -80,6 +80,7 @@ def session_home(tmp_path_factory) -> Iterator[Path]:
         patch.setenv("MESH_HOME", str(home))
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
         patch.delenv("MESH_PROJECT_ROOT", raising=False)
+        patch.delenv("MESH_EVENTS_URL", raising=False)  # events land as files unless a test says
         yield home
 
 

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 from mesh_platform.lineage.delivery import configured_transport, deliver, flush, pending
-from mesh_platform.lineage.server import event_key, running
+from mesh_platform.lineage.receive import event_key
+from mesh_platform.lineage.server import running
 from mesh_platform.lineage.transport import CONNECT_TIMEOUT, READ_TIMEOUT
 from openlineage.client.transport.http import HttpTransport
 

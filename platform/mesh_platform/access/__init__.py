@@ -1,1 +1,1 @@
-"""Who may read which port, and PII masking before a port is published."""
+"""Who may read which port, PII masking before a port is published, and the API tokens."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from mesh_platform.cli.api_auth import INSECURE_HELP, checked_auth
 from mesh_platform.settings import mesh_paths
 
 console = Console()
@@ -12,17 +13,28 @@ err_console = Console(stderr=True)
 
 
 def serve_cmd(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to listen on; beyond loopback MESH_LINEAGE_TOKEN is required."
+    ),
     port: int = typer.Option(5000, help="Port (Marquez's default is 5000)."),
+    insecure: bool = typer.Option(False, "--insecure", help=INSECURE_HELP),
 ) -> None:
-    """Serve a Marquez-compatible OpenLineage API over the mesh's lineage log."""
+    """Serve a Marquez-compatible OpenLineage API over the mesh's lineage log.
+
+    Exit 2 when --host is not loopback and no token is configured (README, "Lineage").
+    """
+    from mesh_platform.access.tokens import LINEAGE
     from mesh_platform.lineage.server import serve
 
+    auth = checked_auth(LINEAGE, host, insecure)
     paths = mesh_paths()
     console.print(
         f"lineage API on http://{host}:{port}/api/v1/lineage over {paths.lineage}", highlight=False
     )
-    serve(paths, host=host, port=port)
+    if auth.token is not None:
+        what = "posting and graph reads" if auth.protect_reads else "posting"
+        console.print(f"{what} require the bearer token of {auth.source}", highlight=False)
+    serve(paths, host=host, port=port, auth=auth)
 
 
 def flush_cmd() -> None:

@@ -2,11 +2,13 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import dagster as dg
 
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.ingest.assets import fingerprint, ingested_manifest, landed_files, landing_ports
+from mesh_platform.ingest.bus import Feed, pull_feeds
 from mesh_platform.settings import MeshPaths
 
 
@@ -23,14 +25,20 @@ def new_files(paths: MeshPaths, domain: Domain, requested: dict[str, list[int]])
     return found
 
 
-def build_landing_sensor(domain: Domain, paths: MeshPaths, job, op_names: dict[str, str]):
+def build_landing_sensor(
+    domain: Domain, paths: MeshPaths, job, op_names: dict[str, str], feeds: Sequence[Feed] = ()
+):
     """A sensor that requests one ingestion run for each batch of new or changed landed files.
+
+    With an event bus configured (MESH_EVENTS_URL), each tick first lands the events the
+    broker holds for ``feeds`` as files (`mesh_platform.ingest.bus`), then looks as usual.
 
     Args:
         domain: the source-aligned domain.
         paths: mesh paths.
         job: the domain's ingestion job (ingestion assets and everything downstream of them).
         op_names: entity -> op name of its ingestion asset, for the run config.
+        feeds: (landing folder, prefix) of the serving event feeds the domain reads.
 
     """
 
@@ -42,6 +50,7 @@ def build_landing_sensor(domain: Domain, paths: MeshPaths, job, op_names: dict[s
     )  # fmt: skip
     def _sensor(context: dg.SensorEvaluationContext):
         requested = json.loads(context.cursor) if context.cursor else {}
+        pull_feeds(paths, feeds, context.log)
         batch = new_files(paths, domain, requested)
         if not batch:
             return dg.SkipReason("no new landed files")

@@ -26,6 +26,7 @@ CURSOR = "cursor"  # byte offset in SPOOL of the first event not yet accepted
 REJECTED = "rejected.jsonl"  # events the backend refused for good (4xx): kept, not retried
 RUN_BUDGET = 5.0  # seconds deliver() may spend sending inside a data run
 SENT, REFUSED, FAILED = "sent", "refused", "failed"
+FIX_TOKEN = "set MESH_LINEAGE_TOKEN (or _TOKEN_FILE) to its token; events stay in the outbox"
 
 
 class _Event(dict):
@@ -97,6 +98,9 @@ def _send(transport: Transport, raw: bytes) -> str:
         transport.emit(cast(Any, _Event(event)))
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):  # a token to fix, not a bad event: keep it for the next flush
+            log.error("lineage backend refused the credentials (HTTP %s): %s", status, FIX_TOKEN)
+            return FAILED
         if 400 <= status < 500 and status not in (408, 429):
             log.error("lineage backend refused an event (HTTP %s); kept in %s", status, REJECTED)
             return REFUSED

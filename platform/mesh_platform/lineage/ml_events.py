@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mesh_platform.access.redact import masked_uri
 from mesh_platform.lineage import facets as F
 from mesh_platform.lineage.emit import DagsterRun, attach_context, base_event, new_run_id, now
 from mesh_platform.lineage.naming import DatasetName, job_namespace, port_dataset
@@ -37,8 +38,13 @@ def mlflow_model_dataset(
 def model_dataset(
     paths: MeshPaths, name: str, version: int, run_id: str | None = None
 ) -> dict[str, Any]:
-    """A registered model version of the mesh's MLflow (``MLFLOW_TRACKING_URI`` or embedded)."""
-    return mlflow_model_dataset(mlflow_tracking_uri(paths.registry), name, version, run_id)
+    """A registered model version of the mesh's MLflow (``MLFLOW_TRACKING_URI`` or embedded).
+
+    The store is named by its URI with any password masked: a PostgreSQL tracking store's
+    ``user:password@host`` would otherwise travel in every model's namespace and facet.
+    """
+    store = masked_uri(mlflow_tracking_uri(paths.registry))
+    return mlflow_model_dataset(store, name, version, run_id)
 
 
 def _port(paths: MeshPaths, port: str, snapshot: str | None) -> dict[str, Any]:

@@ -3,104 +3,28 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import threading
-import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import uvicorn
-from openlineage.client.serde import Serde
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mesh_platform.lineage.log import EVENTS, append_events, canonical
+from mesh_platform.access.tokens import LINEAGE, ApiAuth, challenge
 from mesh_platform.lineage.marquez import column_graph, lineage_graph, parse_node_id
+from mesh_platform.lineage.receive import Ingest, problems
 from mesh_platform.lineage.store import open_store
 from mesh_platform.settings import MeshPaths
 
 DEFAULT_DEPTH = 20  # Marquez's default
-
-
-def event_key(event: dict[str, Any]) -> str:
-    """Identity of an event for idempotent ingestion: the hash of its canonical JSON.
-
-    Nulls are dropped first, as the openlineage client drops them before sending, so an event
-    logged locally and the same event delivered over HTTP have one key.
-    """
-    return hashlib.sha256(canonical(Serde.to_dict(event)).encode()).hexdigest()
-
-
-def problems(event: Any) -> list[str]:
-    """What keeps ``event`` from being a minimal OpenLineage RunEvent (empty when none)."""
-    if not isinstance(event, dict):
-        return ["the body must be one OpenLineage event, a JSON object"]
-    found = []
-    try:
-        datetime.fromisoformat(str(event["eventTime"]))
-    except (KeyError, ValueError):
-        found.append("eventTime is required, as an ISO 8601 timestamp")
-    run, job = event.get("run"), event.get("job")
-    try:
-        uuid.UUID(str(run["runId"]))  # type: ignore[index]
-    except (TypeError, KeyError, ValueError):
-        found.append("run.runId is required, as a UUID")
-    for key in ("namespace", "name"):
-        if not isinstance(job, dict) or not isinstance(job.get(key), str) or not job[key]:
-            found.append(f"job.{key} is required, as a non-empty string")
-    return found
-
-
-class Ingest:
-    """Appends posted events to the local log, each distinct event once."""
-
-    def __init__(self, folder: Path):
-        """Index the events already in the log in ``folder``."""
-        self.folder = folder
-        self._seen: set[str] = set()
-        self._offset = 0
-        self.received = self.stored = 0  # since start: lets operators and tests see repeats
-        self._lock = threading.Lock()
-        with self._lock:
-            self._catch_up()
-
-    def _catch_up(self) -> None:
-        """Index events appended to the log since the last look, by any process."""
-        path = self.folder / EVENTS
-        if not path.exists():
-            return
-        if path.stat().st_size < self._offset:  # the log was cut: index it again
-            self._seen, self._offset = set(), 0
-        with path.open("rb") as fh:
-            fh.seek(self._offset)
-            for raw in fh:
-                if not raw.endswith(b"\n"):
-                    break
-                self._offset += len(raw)
-                try:
-                    self._seen.add(event_key(json.loads(raw)))
-                except ValueError:  # a damaged line: `mesh lineage verify` reports it, not us
-                    continue
-
-    def add(self, event: dict[str, Any]) -> bool:
-        """Log ``event`` unless an identical one is already logged; True if it was stored."""
-        key = event_key(event)
-        with self._lock:
-            self.received += 1
-            self._catch_up()
-            if key in self._seen:
-                return False
-            append_events(self.folder, [event])
-            self._seen.add(key)
-            self.stored += 1
-            return True
+OPEN = ApiAuth(LINEAGE)  # no token: the embedded default on loopback
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 async def post_lineage(request: Request) -> Response:
@@ -125,9 +49,26 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "received": ingest.received, "stored": ingest.stored})
 
 
-def _error(status: int, message: str, **details: Any) -> JSONResponse:
+def _error(status: int, message: str, headers: dict[str, str] | None = None,
+           **details: Any) -> JSONResponse:  # fmt: skip
     """An error body shaped like Marquez's (``code``, ``message``)."""
-    return JSONResponse({"code": status, "message": message, **details}, status_code=status)
+    body = {"code": status, "message": message, **details}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def guarded(handler: Handler, auth: ApiAuth, write: bool) -> Handler:
+    """``handler`` behind the bearer token when ``auth`` requires it for this kind of route."""
+    if not auth.required(write):
+        return handler
+
+    async def check_token(request: Request) -> Response:
+        problem = auth.problem(request.headers.get("authorization"))
+        if problem is None:
+            return await handler(request)
+        header = {"www-authenticate": challenge("mesh lineage", problem)}
+        return _error(401, f"{request.method} {request.url.path}: {problem}", header)
+
+    return check_token
 
 
 async def _graph_reply(request: Request, build) -> Response:
@@ -160,13 +101,19 @@ async def get_column_lineage(request: Request) -> Response:
     return await _graph_reply(request, column_graph)
 
 
-def create_app(paths: MeshPaths) -> Starlette:
-    """The API over the lineage folder of ``paths`` ($MESH_HOME/lineage)."""
+def create_app(paths: MeshPaths, auth: ApiAuth = OPEN) -> Starlette:
+    """The API over the lineage folder of ``paths`` ($MESH_HOME/lineage).
+
+    With a token configured, posting needs it and (``protect_reads``) so do the graph reads;
+    the health route stays open for probes.
+    """
     app = Starlette(
         routes=[
-            Route("/api/v1/lineage", post_lineage, methods=["POST"]),
-            Route("/api/v1/lineage", get_lineage, methods=["GET"]),
-            Route("/api/v1/column-lineage", get_column_lineage, methods=["GET"]),
+            Route("/api/v1/lineage", guarded(post_lineage, auth, True), methods=["POST"]),
+            Route("/api/v1/lineage", guarded(get_lineage, auth, False), methods=["GET"]),
+            Route(
+                "/api/v1/column-lineage", guarded(get_column_lineage, auth, False), methods=["GET"]
+            ),  # fmt: skip
             Route("/api/v1/health", health, methods=["GET"]),
         ]
     )
@@ -176,15 +123,19 @@ def create_app(paths: MeshPaths) -> Starlette:
     return app
 
 
-def serve(paths: MeshPaths, host: str = "127.0.0.1", port: int = 5000) -> None:
-    """Run the API in the foreground until interrupted."""
-    uvicorn.run(create_app(paths), host=host, port=port, log_level="info")
+def serve(
+    paths: MeshPaths, host: str = "127.0.0.1", port: int = 5000, auth: ApiAuth = OPEN
+) -> None:
+    """Run the API in the foreground until interrupted (access log on: it logs no headers)."""
+    uvicorn.run(create_app(paths, auth), host=host, port=port, log_level="info")
 
 
 @contextmanager
-def running(paths: MeshPaths, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(
+    paths: MeshPaths, host: str = "127.0.0.1", port: int = 0, auth: ApiAuth = OPEN
+) -> Iterator[str]:
     """Run the API in a background thread (tests, embedding); yields its base URL."""
-    config = uvicorn.Config(create_app(paths), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(paths, auth), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

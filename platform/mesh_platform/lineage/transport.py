@@ -8,8 +8,10 @@ import os
 from openlineage.client import OpenLineageClient
 from openlineage.client.transport import Transport
 from openlineage.client.transport.composite import CompositeTransport
-from openlineage.client.transport.http import HttpTransport
+from openlineage.client.transport.http import ApiKeyTokenProvider, HttpTransport, TokenProvider
 from requests.adapters import HTTPAdapter
+
+from mesh_platform.access.tokens import LINEAGE, load_auth
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 2.0
 
@@ -20,6 +22,7 @@ def _bounded(transport: Transport) -> Transport:
         read = min(READ_TIMEOUT, float(transport.timeout))
         setattr(transport, "timeout", (CONNECT_TIMEOUT, read))  # noqa: B010 - requests takes a pair
         transport.session.mount(transport.url, HTTPAdapter(max_retries=0))
+        _with_token(transport)
     elif isinstance(transport, CompositeTransport):
         for child in transport.transports:
             _bounded(child)
@@ -31,6 +34,20 @@ def _bounded(transport: Transport) -> Transport:
         if not console.hasHandlers():
             console.addHandler(logging.StreamHandler())
     return transport
+
+
+def _with_token(transport: HttpTransport) -> None:
+    """Send the mesh's lineage token as the bearer, unless OpenLineage's config has its own auth.
+
+    The token is the one `mesh lineage serve` requires (MESH_LINEAGE_TOKEN[_FILE], else
+    MESH_API_TOKEN[_FILE]). An ``auth`` section (or OPENLINEAGE_API_KEY) wins: it was written
+    for that backend.
+    """
+    if type(transport.config.auth) is not TokenProvider:  # the client's "no auth" provider
+        return
+    token = load_auth(LINEAGE).token
+    if token is not None:
+        transport.config.auth = ApiKeyTokenProvider({"apiKey": token})
 
 
 def _config_present() -> bool:
@@ -51,7 +68,7 @@ def configured_transport() -> Transport | None:
     only. HTTP transports get short timeouts and no retries.
 
     Raises:
-        ValueError: the configuration does not parse.
+        ValueError: the configuration does not parse, or the lineage token is unusable.
     """
     if not _config_present():
         return None

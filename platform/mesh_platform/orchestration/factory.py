@@ -9,9 +9,11 @@ import dagster as dg
 
 from mesh_platform.dbt.assets import build_dbt_assets
 from mesh_platform.dbt.project import domain_dbt_project
-from mesh_platform.descriptors.loader import Domain, load_domain
+from mesh_platform.descriptors.loader import Domain, load_domain, load_mesh
+from mesh_platform.events.config import bus_config
 from mesh_platform.governance.checks import with_governance_checks
 from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing_ports
+from mesh_platform.ingest.bus import bus_feeds
 from mesh_platform.ingest.sensors import build_landing_sensor
 from mesh_platform.orchestration.automation import DOMAIN_TAG, on_port_publish, retrain_schedule
 from mesh_platform.settings import MeshPaths, mesh_paths
@@ -58,7 +60,10 @@ def _ingestion(domain: Domain, paths: MeshPaths, training: dg.AssetSelection) ->
         description="Ingest landed files and rebuild everything downstream in the domain.",
     )
     op_names = {entity: asset.op.name for entity, asset in assets.items()}
-    return list(assets.values()), [job], [build_landing_sensor(domain, paths, job, op_names)]
+    # The whole mesh is read only with a bus: which serving blocks' events this domain lands.
+    feeds = bus_feeds(domain, load_mesh(paths.domains)[0]) if bus_config() else []
+    sensor = build_landing_sensor(domain, paths, job, op_names, feeds)
+    return list(assets.values()), [job], [sensor]
 
 
 def _ml(domain: Domain, paths: MeshPaths) -> tuple[list, list, list, list]:

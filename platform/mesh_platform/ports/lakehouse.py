@@ -22,12 +22,11 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.utils.config import Config
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
+from mesh_platform.access.redact import is_secret, masked_uri
 from mesh_platform.ports.refs import PortRef
 
 CATALOG_NAME = "mesh"
-SECRET_WORDS = ("secret", "password", "token", "credential", "key-id", "session")
 _cache: dict[tuple, Catalog] = {}
 _lock = threading.Lock()
 
@@ -143,11 +142,10 @@ def local_path(location: str) -> str:
 
 
 def describe(home: Path) -> dict[str, Any]:
-    """The catalog's configuration for people and other engines, secrets masked."""
+    """The catalog's configuration for people, other engines and lineage facets, secrets masked."""
     props = catalog_properties(home)
-    if "://" in props.get("uri", "") and "@" in props["uri"]:  # user:password@host
-        props["uri"] = make_url(props["uri"]).render_as_string(hide_password=True)
+    props["uri"] = masked_uri(props.get("uri", ""))
     return {
         "name": CATALOG_NAME,
-        **{k: "***" if any(w in k.lower() for w in SECRET_WORDS) else v for k, v in props.items()},
+        **{k: "***" if is_secret(k) else v for k, v in props.items()},
     }

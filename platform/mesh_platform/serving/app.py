@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mesh_platform.access.tokens import SERVE, ApiAuth, load_auth
+from mesh_platform.serving.auth import OPEN, Unauthorized, unauthorized
 from mesh_platform.serving.champion import ServingState, follow_journal, new_state, refresh, watch
 from mesh_platform.serving.config import ServeConfig
 from mesh_platform.serving.gateway import Gateway
@@ -63,7 +65,9 @@ async def _lifespan(state: ServingState) -> AsyncIterator[None]:
             await asyncio.to_thread(state.writer.close)
 
 
-def create_app(paths: MeshPaths, config: ServeConfig, *, land_events: bool = True) -> Gateway:
+def create_app(
+    paths: MeshPaths, config: ServeConfig, *, land_events: bool = True, auth: ApiAuth = OPEN
+) -> Gateway:
     """The ASGI app serving from ``paths``; its lifespan loads and then watches the index.
 
     Handlers are ``async def``: none blocks, and FastAPI would run plain ``def`` in a thread.
@@ -71,18 +75,19 @@ def create_app(paths: MeshPaths, config: ServeConfig, *, land_events: bool = Tru
     Args:
         paths: The mesh (ports, registry, landing zone).
         config: What is served (``config.ports``) and the service's settings.
-        land_events: Write received events to the landing zone (when ``config.ports.landing``
-            names a folder; tests may turn it off).
+        land_events: Hand received events on to the landing zone (when ``config.ports.landing``
+            names a folder; tests may turn it off): as files, or through the broker that
+            MESH_EVENTS_URL names (docs/serving.md).
+        auth: The token writes (and maybe reads) require; open by default.
     """
-    from mesh_platform.serving.landing import LandingWriter
+    from mesh_platform.serving.bus_writer import event_writer
 
     state = new_state(paths, config)
     served = config.ports
     if os.environ.get(JOURNAL_ENV):
         state.journal = SessionJournal(FilePath(os.environ[JOURNAL_ENV]), config.session_ttl_s)
     if land_events and served.landing:
-        state.writer = LandingWriter(paths.landing / served.landing, config.flush_interval_s,
-                                     config.flush_max_events, served.landing_prefix)  # fmt: skip
+        state.writer = event_writer(paths, config, served.landing)
     api = FastAPI(
         title=f"mesh {served.path_name}", version="1",
         description=f"Real-time answers served from {served.predictions}, scored by the "
@@ -91,13 +96,18 @@ def create_app(paths: MeshPaths, config: ServeConfig, *, land_events: bool = Tru
     )  # fmt: skip
     api.add_exception_handler(RequestValidationError, _invalid)
     api.add_exception_handler(StarletteHTTPException, _http_error)
-    add_routes(api, state)
-    return Gateway(api, state)
+    api.add_exception_handler(Unauthorized, unauthorized)
+    add_routes(api, state, auth)
+    return Gateway(api, state, auth)
 
 
 def app_factory() -> Gateway:
-    """Worker app factory: paths from MESH_HOME, settings from MESH_SERVE_CONFIG."""
+    """Worker app factory: paths from MESH_HOME, settings from MESH_SERVE_CONFIG.
+
+    The token is read here from the environment (or its file), not passed in MESH_SERVE_CONFIG:
+    the configuration is a plain environment variable, the token stays where it was mounted.
+    """
     text = os.environ.get(CONFIG_ENV)
     if not text:
         raise RuntimeError(f"{CONFIG_ENV} is not set: start workers with `mesh serve`")
-    return create_app(mesh_paths(), ServeConfig.from_json(text))
+    return create_app(mesh_paths(), ServeConfig.from_json(text), auth=load_auth(SERVE))

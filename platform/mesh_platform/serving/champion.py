@@ -10,7 +10,7 @@ from mesh_platform.serving import metrics
 from mesh_platform.serving.config import ServeConfig
 from mesh_platform.serving.index import RecIndex
 from mesh_platform.serving.journal import TAIL_INTERVAL_S, SessionJournal
-from mesh_platform.serving.landing import LandingWriter
+from mesh_platform.serving.landing import EventWriter
 from mesh_platform.serving.loader import NothingToServe, build_index
 from mesh_platform.serving.rerank import SessionStore
 from mesh_platform.serving.shedding import Admission
@@ -28,7 +28,7 @@ class ServingState:
     config: ServeConfig
     sessions: SessionStore
     admission: Admission
-    writer: LandingWriter | None = None
+    writer: EventWriter | None = None
     journal: SessionJournal | None = None  # only with several workers
     index: RecIndex | None = None
     not_ready: str = "starting"

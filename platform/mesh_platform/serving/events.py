@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from mesh_platform.serving.index import dumps
@@ -109,3 +110,8 @@ def landing_line(event: EventBase, received: datetime) -> bytes:
         item: event.item_id, "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%S"),
         "device": event.device,
     }) + b"\n"  # fmt: skip
+
+
+def event_key(line: bytes) -> str:
+    """The idempotency key of a landing line: its ``event_id`` (the broker de-duplicates on it)."""
+    return orjson.loads(line)["event_id"]

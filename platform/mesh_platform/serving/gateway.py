@@ -11,8 +11,10 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
+from mesh_platform.access.tokens import ApiAuth
 from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, recommend
+from mesh_platform.serving.auth import header, send_unauthorized
 from mesh_platform.serving.champion import ServingState
 
 ROUTES = {"/v1/events": "events", "/v1/health": "health", "/v1/ready": "ready",
@@ -32,9 +34,12 @@ def route_of(path: str, prefix: str, label: str) -> str:
 class Gateway:
     """Wraps the FastAPI app: shed, time and count every HTTP request; serve hot GETs directly."""
 
-    def __init__(self, app: Any, state: ServingState) -> None:
-        """Wrap ``app`` (the FastAPI application) serving from ``state``."""
-        self.app, self.state = app, state
+    def __init__(self, app: Any, state: ServingState, auth: ApiAuth) -> None:
+        """Wrap ``app`` (the FastAPI application) serving from ``state``, guarded by ``auth``."""
+        self.app, self.state, self.auth = app, state, auth
+        # Routes needing the token; checked before the body is read or the fast path answers.
+        self.guarded = {r for r, write in (("events", True), (state.config.ports.path_name, False))
+                        if auth.required(write)}  # fmt: skip
         self.max_k, self.default_k = state.config.max_k, state.config.default_k
         self.label = state.config.ports.path_name  # the answer route's metrics label
         self.prefix = f"/v1/{self.label}/"
@@ -47,6 +52,11 @@ class Gateway:
         start, route = perf_counter(), route_of(scope["path"], self.prefix, self.label)
         admission, status = self.state.admission, 500
         try:
+            if route in self.guarded:
+                problem = self.auth.problem(header(scope, b"authorization"))
+                if problem is not None:
+                    status = await send_unauthorized(scope, send, problem)
+                    return
             if route not in UNSHED and not admission.admit():
                 metrics.SHED.inc()
                 status = await admission.shed(send)

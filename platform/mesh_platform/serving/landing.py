@@ -13,11 +13,24 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from mesh_platform.serving import metrics
 
 log = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # events held while the landing zone cannot be written; then 503
+
+
+class EventWriter(Protocol):
+    """Where accepted events go: `LandingWriter`, or `bus_writer.BusWriter` with a broker."""
+
+    interval_s: float  # the longest an accepted event waits before it is handed on
+
+    def start(self) -> None: ...  # noqa: D102
+    def close(self) -> None: ...  # noqa: D102
+    def add(self, lines: list[bytes]) -> None: ...  # noqa: D102
+    @property
+    def pending(self) -> int: ...  # noqa: D102
 
 
 class LandingFull(Exception):

@@ -13,8 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Path, Query
 from fastapi.responses import Response
 
+from mesh_platform.access.tokens import ApiAuth
 from mesh_platform.serving import metrics
 from mesh_platform.serving.answers import NotReady, accept_events, readiness, recommend
+from mesh_platform.serving.auth import guard
 from mesh_platform.serving.champion import ServingState
 from mesh_platform.serving.events import MAX_ID, EventsAccepted, event_models
 from mesh_platform.serving.index import dumps
@@ -25,7 +27,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "Invalid input: the message names the field"},
     503: {"model": ErrorOut, "description": "Overloaded or nothing published yet: retry later"},
 }
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No or not the configured bearer token"},
+}
 KW = inspect.Parameter.KEYWORD_ONLY
+
+
+def _protected(auth: ApiAuth, write: bool) -> dict[str, Any]:
+    """Route arguments requiring the token (and documenting the 401) where ``auth`` asks for it."""
+    deps = guard(auth, write)
+    return {"dependencies": deps, "responses": UNAUTHORIZED if deps else {}}
 
 
 def json_response(status: int, body: bytes, retry_after: int | None = None) -> Response:
@@ -40,7 +51,7 @@ def unavailable(state: ServingState, error: str, message: str) -> Response:
     return json_response(503, body, state.config.retry_after_s)
 
 
-def _answer_route(api: FastAPI, state: ServingState) -> None:
+def _answer_route(api: FastAPI, state: ServingState, auth: ApiAuth) -> None:
     cfg, served = state.config, state.config.ports
     entity = served.entity
 
@@ -58,14 +69,16 @@ def _answer_route(api: FastAPI, state: ServingState) -> None:
     ])  # fmt: skip
     answer.__doc__ = (f"Top-k {served.item} for one {entity} from {served.predictions}; "
                       "unknown ones get the popularity fallback, flagged.")  # fmt: skip
+    protected = _protected(auth, write=False)
     api.add_api_route(
-        f"/v1/{served.path_name}/{{{entity}}}", answer, methods=["GET"], responses=ERRORS,
+        f"/v1/{served.path_name}/{{{entity}}}", answer, methods=["GET"],
+        responses={**protected["responses"], **ERRORS}, dependencies=protected["dependencies"],
         response_model=answer_model(entity, served.item, served.group), name=served.path_name,
         tags=[served.path_name],
     )  # fmt: skip
 
 
-def _events_route(api: FastAPI, state: ServingState) -> None:
+def _events_route(api: FastAPI, state: ServingState, auth: ApiAuth) -> None:
     served = state.config.ports
     batch_model = event_models(served.entity, served.item, [e for e, _ in served.event_weights])
 
@@ -79,15 +92,18 @@ def _events_route(api: FastAPI, state: ServingState) -> None:
         inspect.Parameter("batch", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                           annotation=batch_model)])  # fmt: skip
     events.__doc__ = f"Interactions: re-rank the {served.entity} now, land for the batch side."
-    bad_body = {400: {"model": ErrorOut, "description": "The body is not UTF-8 JSON"}, **ERRORS}
+    protected = _protected(auth, write=True)
+    bad_body = {400: {"model": ErrorOut, "description": "The body is not UTF-8 JSON"},
+                **protected["responses"], **ERRORS}  # fmt: skip
     api.add_api_route("/v1/events", events, methods=["POST"], status_code=202, tags=["events"],
-                      response_model=EventsAccepted, responses=bad_body)  # fmt: skip
+                      response_model=EventsAccepted, responses=bad_body,
+                      dependencies=protected["dependencies"])  # fmt: skip
 
 
-def add_routes(api: FastAPI, state: ServingState) -> None:
-    """Register every route of the service on ``api``."""
-    _answer_route(api, state)
-    _events_route(api, state)
+def add_routes(api: FastAPI, state: ServingState, auth: ApiAuth) -> None:
+    """Register every route of the service on ``api``; probes and metrics never need a token."""
+    _answer_route(api, state, auth)
+    _events_route(api, state, auth)
     retry = state.config.retry_after_s
 
     @api.get("/v1/health", response_model=HealthOut, tags=["operations"])

@@ -41,13 +41,18 @@ def _worker(host: str, port: int, log_level: str, sock: socket.socket) -> None:
 
 
 def _prepare_env(paths: MeshPaths, config: ServeConfig, workers: int) -> None:
-    """Settings for the workers; for N > 1 a fresh session journal and metrics folder."""
+    """Settings for the workers; for N > 1 a fresh session journal and metrics folder.
+
+    A journal or metrics folder already named in the environment is kept: replicas behind
+    HAProxy (replicas.py) share one journal, which a restarted replica must not wipe.
+    """
     os.environ[CONFIG_ENV] = config.to_json()
     if workers <= 1:
         return
-    journal = paths.home / "serving" / "sessions"
-    shutil.rmtree(journal, ignore_errors=True)  # sessions do not outlive the service
-    os.environ[JOURNAL_ENV] = str(journal)
+    if not os.environ.get(JOURNAL_ENV):
+        journal = paths.home / "serving" / "sessions"
+        shutil.rmtree(journal, ignore_errors=True)  # sessions do not outlive the service
+        os.environ[JOURNAL_ENV] = str(journal)
     if not os.environ.get(MULTIPROC_ENV):
         folder = paths.home / "serving" / "prometheus"
         shutil.rmtree(folder, ignore_errors=True)  # stale samples of an earlier run
