@@ -1,0 +1,144 @@
+"""The distributed profile end to end: `mesh stack` runs the demo through the queue and workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pyiceberg.catalog.sql import SqlCatalog
+
+from tests.integration.test_mesh_e2e import LOCATIONS, PORTS
+from tests.support import run_mesh, start_mesh, wait_for
+
+pytestmark = pytest.mark.slow
+
+SCALE = "0.2"  # what `make demo-distributed` runs
+UP_TIMEOUT = 900.0
+
+
+@dataclass
+class RunningStack:
+    """`mesh stack` while it serves: its output so far, its endpoints and its services' PIDs."""
+
+    proc: subprocess.Popen
+    home: Path
+    output: str
+    env: dict[str, str]
+    pids: list[int]
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    return {
+        k: shlex.split(v)[0] if v else ""
+        for k, _, v in (line.partition("=") for line in path.read_text().splitlines())
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[RunningStack]:
+    home = tmp_path_factory.mktemp("dist") / "mesh"
+    log = home.parent / "stack.out"
+    with log.open("w") as out:
+        proc = start_mesh(home, "stack", "--scale", SCALE, "--replicas", "2",
+                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    done = re.compile(r"Ctrl-C stops every service")
+    try:
+        ok = wait_for(lambda: done.search(log.read_text()) or proc.poll() is not None,
+                      timeout=UP_TIMEOUT, step=1)  # fmt: skip
+        output = log.read_text()
+        assert ok and proc.poll() is None, output[-6000:]
+        pids = [int(p) for row in re.findall(r"│\s*([\d,]+)\s*│\s*$", output, re.M)
+                for p in row.split(",")]  # fmt: skip
+        env = _read_env(home / "stack" / "stack.env")
+        yield RunningStack(proc, home, output, env, pids)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
+
+
+def test_the_demo_runs_through_the_queue_every_domain_ok(stack):
+    assert f"{len(LOCATIONS)} of {len(LOCATIONS)} domains ok" in stack.output, stack.output[-4000:]
+    with _engine(stack.env["MESH_DAGSTER_PG_URL"]).connect() as con:
+        runs = con.execute(sa.text("SELECT status, run_body FROM runs")).fetchall()
+    mesh_up = [json.loads(body) for status, body in runs
+               if '"mesh up"' in body and status == "SUCCESS"]  # fmt: skip
+    assert len(mesh_up) >= len(LOCATIONS), [status for status, _ in runs]
+    assert not (stack.home / "dagster" / "history").exists()  # no SQLite run storage
+
+
+def test_every_step_ran_in_a_celery_worker(stack):
+    with _engine(stack.env["MESH_DAGSTER_PG_URL"]).connect() as con:
+        rows = con.execute(sa.text(
+            "SELECT step_key, event FROM event_logs WHERE dagster_event_type IN "
+            "('STEP_START', 'ENGINE_EVENT') AND step_key IS NOT NULL"
+        )).fetchall()  # fmt: skip
+    started = {key for key, body in rows if '"STEP_START"' in body}
+    in_worker = {key for key, body in rows if "in celery worker" in body}
+    workers = set(re.findall(r"mesh-worker-\d@", " ".join(body for _, body in rows)))
+    assert started and started <= in_worker, started - in_worker
+    assert workers <= {"mesh-worker-1@", "mesh-worker-2@"} and workers, workers
+
+
+def test_every_port_is_an_iceberg_table_in_the_postgres_catalog_on_s3(stack):
+    listed = run_mesh(stack.home, "ports", "--format", "json", **stack.env)
+    assert listed.returncode == 0, listed.stderr
+    ports = json.loads(listed.stdout)["ports"]
+    assert {(p["domain"], p["product"]) for p in ports} == PORTS
+    prefix = "PYICEBERG_CATALOG__MESH__"
+    s3 = {k.removeprefix(prefix).lower().replace("__", ".").replace("_", "-"): v
+          for k, v in stack.env.items() if k.startswith(prefix + "S3")}  # fmt: skip
+    lake = SqlCatalog(
+        "mesh", uri=stack.env["PYICEBERG_CATALOG__MESH__URI"],
+        warehouse=stack.env["PYICEBERG_CATALOG__MESH__WAREHOUSE"], **s3,
+    )  # fmt: skip
+    for port in ports:
+        table = lake.load_table((port["domain"], f"{port['product']}_v{port['version']}"))
+        assert str(table.current_snapshot().snapshot_id) == port["snapshot_id"]
+        assert table.scan().to_arrow().num_rows == port["rows"] > 0
+        files = [t.file.file_path for t in table.scan().plan_files()]
+        assert files and all(f.startswith("s3://") for f in files), files
+    assert not (stack.home / "iceberg").exists()  # no embedded SQLite catalog
+
+
+def test_serving_answers_behind_haproxy(stack):
+    url = re.search(r"serving: HAProxy before 2 replicas\s*│\s*(http://\S+)", stack.output)
+    assert url, stack.output[-3000:]
+    with urllib.request.urlopen(f"{url.group(1)}/v1/ready", timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_sigterm_stops_every_service_it_started(stack):
+    assert stack.pids and all(_alive(pid) for pid in stack.pids)
+    stack.proc.send_signal(signal.SIGTERM)
+    assert stack.proc.wait(timeout=120) == 0
+    assert wait_for(lambda: not any(_alive(pid) for pid in stack.pids), timeout=10)
+    assert not (stack.home / "stack" / "stack.env").exists()
+    leftovers = subprocess.run(["pgrep", "-f", str(stack.home)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", leftovers.stdout
