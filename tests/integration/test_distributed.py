@@ -134,6 +134,58 @@ def test_serving_answers_behind_haproxy(stack):
         assert answer.status == 200
 
 
+def _snapshots(stack: RunningStack) -> dict[tuple[str, str], str]:
+    listed = run_mesh(stack.home, "ports", "--format", "json", **stack.env)
+    assert listed.returncode == 0, listed.stderr
+    return {
+        (p["domain"], p["product"]): p["snapshot_id"] for p in json.loads(listed.stdout)["ports"]
+    }
+
+
+def _step_start(stack: RunningStack, step: str, runs_before: set[str]) -> tuple[str, int] | None:
+    """(run id, pid) of the step's start in a run newer than ``runs_before``, once it started."""
+    with _engine(stack.env["MESH_DAGSTER_PG_URL"]).connect() as con:
+        rows = con.execute(sa.text(
+            "SELECT run_id, event FROM event_logs WHERE dagster_event_type = 'STEP_START' "
+            "AND step_key = :step"), {"step": step}).fetchall()  # fmt: skip
+    fresh = [(run, json.loads(body)) for run, body in rows if run not in runs_before]
+    return (fresh[0][0], fresh[0][1]["dagster_event"]["pid"]) if fresh else None
+
+
+def _descendants(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    children = [int(p) for p in found.split()]
+    return [grand for child in children for grand in _descendants(child)] + children
+
+
+def _run_ids(stack: RunningStack) -> dict[str, str]:
+    with _engine(stack.env["MESH_DAGSTER_PG_URL"]).connect() as con:
+        return dict(con.execute(sa.text("SELECT run_id, status FROM runs")).fetchall())
+
+
+def test_a_worker_killed_mid_step_fails_the_run_cleanly_and_the_next_run_publishes(stack):
+    domain = "customers"
+    before, runs_before = _snapshots(stack), set(_run_ids(stack))
+    up = start_mesh(stack.home, "up", "-d", domain, env=stack.env, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    step = f"{domain}_dbt_build"  # the step that publishes the domain's port
+    assert wait_for(lambda: _step_start(stack, step, runs_before), timeout=300, step=0.2)
+    run_id, pid = _step_start(stack, step, runs_before) or ("", 0)
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    assert "celery" in cmdline and "worker" in cmdline, cmdline  # a worker's pool process
+    for child in [*_descendants(pid), pid]:  # the step dies as in a crash, dbt with it
+        os.kill(child, signal.SIGKILL)
+    out, _ = up.communicate(timeout=300)
+    assert up.returncode == 1, out[-3000:]
+    assert _run_ids(stack)[run_id] == "FAILURE"
+    assert _snapshots(stack) == before  # consumers still see the last publish
+    again = run_mesh(stack.home, "up", "-d", domain, timeout=600, **stack.env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    after = _snapshots(stack)
+    changed = {port for port in after if after[port] != before[port]}
+    assert changed == {p for p in PORTS if p[0] == domain}, changed
+
+
 def test_sigterm_stops_every_service_it_started(stack):
     assert stack.pids and all(_alive(pid) for pid in stack.pids)
     stack.proc.send_signal(signal.SIGTERM)

@@ -13,6 +13,8 @@ from mesh_platform.settings import mesh_paths
 from mesh_platform.stack.launcher import Stack
 
 console = Console()
+# A log is no terminal: room for the endpoints instead of rich's 80 columns.
+wide = console if console.is_terminal else Console(width=160)
 
 
 def _stop_on_sigterm() -> None:
@@ -34,13 +36,21 @@ def _prepare() -> None:
     prepare_manifests(paths)
 
 
+def _serve(stack: Stack, replicas: int) -> None:
+    """Serve behind HAProxy; a mesh with nothing to serve yet (no champion) is said, not fatal."""
+    try:
+        stack.serve(replicas)
+    except RuntimeError as exc:
+        console.print(f"[yellow]not serving[/] {exc}", highlight=False, soft_wrap=True)
+
+
 def _print_services(stack: Stack) -> None:
     table = Table(title="mesh stack (distributed profile)", title_justify="left")
     for column in ("service", "listens on", "pid"):
         table.add_column(column)
     for service in stack.services:
         table.add_row(service.name, service.where, ",".join(map(str, service.pids)))
-    console.print(table)
+    wide.print(table)
     console.print(f"endpoints for another shell: set -a; . {stack.env_file}", highlight=False)
 
 
@@ -70,10 +80,10 @@ def stack_cmd(
             console.print(f"stack up in {time.perf_counter() - started:.1f}s", highlight=False)
             if up:
                 code = stack.run("up", *(["--scale", str(scale)] if scale else []))
-            if code == 0 and replicas:
-                stack.serve(replicas)
+            if replicas:
+                _serve(stack, replicas)
             _print_services(stack)
-            if wait and code == 0:
+            if wait:  # a failed domain too: its runs and logs are there to look at
                 console.print("Ctrl-C stops every service")
                 while True:
                     time.sleep(1)
