@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from mesh_platform.events import lander
 from mesh_platform.events.bus import BusUnavailable, Delivery
 from mesh_platform.events.lander import land_feed
 
@@ -57,7 +58,27 @@ def test_lands_acks_and_skips_what_it_landed_before_a_lost_ack(tmp_path):
     done = land_feed(bus, folder, "ev", journal)
     assert landed_ids(folder) == ["a", "b", "c"]  # each once
     assert (done.events, done.redelivered, done.files) == (1, 3, 1)
-    assert bus.unacked == [] and json.loads(journal.read_text()) == []
+    assert bus.unacked == []
+    assert all(e["unacked"] == [] and e["acked"] for e in json.loads(journal.read_text()))
+
+
+def test_acks_the_broker_confirmed_then_lost_land_nothing_twice(tmp_path):
+    """A JetStream server killed just after confirming acks delivers those events again."""
+    folder, journal = tmp_path / "landing", tmp_path / "j.json"
+    bus = FakeConsumer(["a", "b"])
+    assert land_feed(bus, folder, "ev", journal).events == 2
+    bus.unacked = [Delivery(e, json.dumps({"event_id": e}).encode(), e) for e in "abc"]
+    done = land_feed(bus, folder, "ev", journal)
+    assert (done.events, done.redelivered) == (1, 2) and landed_ids(folder) == ["a", "b", "c"]
+
+
+def test_acked_keys_are_kept_for_a_bounded_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(lander, "KEEP_ACKED_EVENTS", 4)
+    monkeypatch.setattr(lander, "FILE_EVENTS", 2)
+    folder, journal = tmp_path / "landing", tmp_path / "j.json"
+    land_feed(FakeConsumer([f"e{i}" for i in range(10)]), folder, "ev", journal)
+    kept = [k for e in json.loads(journal.read_text()) for k in e["keys"]]
+    assert kept == ["e6", "e7", "e8", "e9"]  # the newest; the journal stays small
 
 
 def test_a_file_that_never_landed_is_landed_on_redelivery(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import threading
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 from mesh_platform.serving import balancer
 from mesh_platform.serving.balancer import BalancerConfig
+
+from tests.s3server import free_ports
+from tests.support import wait_for
 
 CFG = BalancerConfig("127.0.0.1", 8000, 8001, (9001, 9002, 9003), Path("/tmp/x.sock"))
 
@@ -35,6 +39,28 @@ def test_haproxy_accepts_the_config(tmp_path):
     assert binary is not None
     check = subprocess.run([binary, "-c", "-f", str(cfg_file)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.skipif(balancer.haproxy_binary() is None, reason="haproxy not installed")
+def test_haproxy_starts_under_a_low_open_file_limit(tmp_path, monkeypatch):
+    """`haproxy -c` accepts any maxconn; starting needs 2 descriptors a connection."""
+    limit = 4096
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (1024, limit))
+    ports = free_ports(2)
+    cfg = BalancerConfig("127.0.0.1", ports[0], ports[1], (9001,), tmp_path / "admin.sock")
+    (tmp_path / "haproxy.cfg").write_text(balancer.render(cfg))
+    binary = balancer.haproxy_binary()
+    assert binary is not None and balancer.max_connections() < limit // 2
+    proc = subprocess.Popen([binary, "-db", "-f", str(tmp_path / "haproxy.cfg")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: resource.setrlimit(  # noqa: PLW1509 - no threads
+                                resource.RLIMIT_NOFILE, (limit, limit)))  # fmt: skip
+    try:
+        assert wait_for(lambda: (tmp_path / "admin.sock").exists() or proc.poll() is not None, 10)
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 STAT = """# pxname,svname,qcur,qmax,scur,smax,status,wretr,wredis

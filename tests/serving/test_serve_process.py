@@ -16,9 +16,10 @@ from tests.support import free_port, start_mesh, stop, wait_for
 pytestmark = pytest.mark.slow
 
 
-def start(home, *args: str) -> tuple[subprocess.Popen, str]:
+def start(home, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`mesh serve --port <free> ARGS` (with ``env`` added), once /v1/ready answers 200."""
     port = free_port()
-    proc = start_mesh(home, "serve", "--port", str(port), *args,
+    proc = start_mesh(home, "serve", "--port", str(port), *args, env=env or {},
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
 

@@ -86,6 +86,14 @@ def test_a_candidate_already_in_the_tables_schema_is_committed_as_the_audited_by
     assert table.scan().to_arrow().num_rows == 4  # read through the name mapping add_files set
 
 
+def test_the_tables_columns_follow_the_contracts_order(tmp_path):
+    columns = {"id": (True, None), "name": (False, "Its name.")}
+    publish(tmp_path, REF, writer(2, name=["a", "b"]), columns=dict(reversed(columns.items())))
+    table = load(tmp_path, REF)
+    assert table is not None and [f.name for f in table.schema().fields] == ["name", "id"]
+    assert table.scan().to_arrow().column_names == ["name", "id"]
+
+
 def test_the_previous_snapshot_stays_readable_by_time_travel(tmp_path):
     first = publish(tmp_path, REF, writer(3))
     second = publish(tmp_path, REF, writer(5))

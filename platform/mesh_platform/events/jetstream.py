@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -22,6 +23,8 @@ DUPLICATE_WINDOW_S = 600.0  # covers a re-send after a lost publish ack (seconds
 MAX_AGE_S = 7 * 86400.0  # events are kept a week after landing, for a replay
 ACK_WAIT_S = 60.0  # a fetched batch must be landed within this, else it is delivered again
 MAX_ACK_PENDING = 50_000  # above any batch a sensor tick fetches (the default 1,000 is not)
+POLL_S = 0.05  # a fetch waiting for a first event asks again this often
+STATUS = "Status"  # header of JetStream's status messages (nats.js.api.Header.STATUS)
 
 
 class _Loop:
@@ -34,7 +37,12 @@ class _Loop:
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()  # else it runs on beside the next call, on the same connection
+            raise
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -65,18 +73,21 @@ class _JetStream:
         self._loop = _Loop()
         self._nc: Any = None
         self._js: Any = None
-        self._sub: Any = None  # a consumer's pull subscription, bound to this connection
+        self._sub: Any = None  # a consumer's inbox subscription, bound to this connection
+        self._inbox = ""
 
     async def _context(self) -> Any:
         import nats  # the optional extra 'nats': only a configured bus needs it
 
         if self._nc is None or not self._nc.is_connected:
             await self._drop()
-            self._nc = await nats.connect(
+            # nats-py retries a refused first connect forever unless max_reconnect_attempts > 0
+            # (0 is not "none"): 1 and no wait give up after two attempts, at once.
+            self._nc = await asyncio.wait_for(nats.connect(
                 self.config.url, allow_reconnect=False, connect_timeout=self.timeout_s,
-                max_reconnect_attempts=0, error_cb=_quiet, disconnected_cb=_quiet,
-                closed_cb=_quiet,
-            )  # fmt: skip
+                max_reconnect_attempts=1, reconnect_time_wait=0, error_cb=_quiet,
+                disconnected_cb=_quiet, closed_cb=_quiet,
+            ), self.timeout_s * 2)  # fmt: skip
             self._js = self._nc.jetstream(timeout=self.timeout_s)
             await self._ensure_stream()
         return self._js
@@ -160,21 +171,51 @@ class JetStreamConsumer(_JetStream):
         super().__init__(config, timeout_s)
         self.subject, self.durable = config.subject(folder), config.durable(folder, prefix)
 
-    async def _fetch(self, max_events: int, timeout_s: float) -> list[Delivery]:
-        from nats.errors import TimeoutError as FetchTimeout
+    async def _bind(self) -> Any:
+        """The durable consumer (created on first use) and the subscription of its inbox."""
         from nats.js.api import AckPolicy, ConsumerConfig
+        from nats.js.errors import NotFoundError
 
         js = await self._context()
-        if self._sub is None:
-            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
-                                    max_ack_pending=MAX_ACK_PENDING)  # fmt: skip
-            self._sub = await js.pull_subscribe(
-                self.subject, durable=self.durable, stream=self.config.stream, config=config
-            )
         try:
-            msgs = await self._sub.fetch(batch=max_events, timeout=timeout_s)
-        except FetchTimeout:
-            return []
+            await js.consumer_info(self.config.stream, self.durable)
+        except NotFoundError:
+            await js.add_consumer(self.config.stream, ConsumerConfig(
+                durable_name=self.durable, filter_subject=self.subject,
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
+                max_ack_pending=MAX_ACK_PENDING,
+            ))  # fmt: skip
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox)
+        return self._sub
+
+    async def _pull(self, max_events: int) -> list[Any]:
+        """What the consumer holds now, up to ``max_events``: a ``no_wait`` pull request.
+
+        Not nats-py's ``fetch``: its lingering request outlives the client's own timeout on
+        the server, which then sends messages to a caller that has gone (the sensor closes
+        its connection every tick); they wait ACK_WAIT_S to be delivered again. A ``no_wait``
+        request is answered at once, with a status message when fewer than asked remain.
+        """
+        sub = self._sub or await self._bind()
+        request = json.dumps({"batch": max_events, "no_wait": True}).encode()
+        api = f"$JS.API.CONSUMER.MSG.NEXT.{self.config.stream}.{self.durable}"
+        await self._nc.publish(api, request, reply=self._inbox)
+        msgs: list[Any] = []
+        while len(msgs) < max_events:
+            msg = await sub.next_msg(timeout=self.timeout_s)
+            if msg.headers and msg.headers.get(STATUS):  # 404 no messages, 408: the request ended
+                break
+            msgs.append(msg)
+        return msgs
+
+    async def _fetch(self, max_events: int, timeout_s: float) -> list[Delivery]:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not (msgs := await self._pull(max_events)):
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return []
+            await asyncio.sleep(min(POLL_S, left))
         return [Delivery((m.headers or {}).get(MSG_ID) or f"seq-{m.metadata.sequence.stream}",
                          m.data, m) for m in msgs]  # fmt: skip
 

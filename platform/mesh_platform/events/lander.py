@@ -1,9 +1,11 @@
 """Land a feed's events from the bus as files in the landing zone: ack after, apply once.
 
-Each fetched batch becomes one file, written like the serving API's (fsynced under a dot-name,
-then renamed), and is acked only after that. Before the rename, the batch's keys go to a small
-journal of landed-but-unacked batches: a batch redelivered after a crash between rename and
-ack is recognised by its keys (its file exists) and acked without landing it again. So the
+Fetched events become one file per FILE_EVENTS, written like the serving API's (fsynced under a
+dot-name, then renamed), and are acked only after that. Before the rename, their keys go to a
+small journal: events redelivered after a crash between rename and ack are recognised by their
+keys (the file exists) and acked without landing them again. Keys stay there a while after
+their ack too, because a broker that confirmed an ack can still lose it: a JetStream server
+killed (SIGKILL) moments after confirming acks delivered those events again on restart. So the
 broker delivers at least once and the landing zone gets each event once.
 """
 
@@ -21,6 +23,11 @@ from mesh_platform.events.bus import Consumer, Delivery
 
 FILE_EVENTS = 5_000  # events per landed file (the serving writer's flush_max_events)
 KEEP_UNACKED_S = 7 * 86400.0  # a journal entry whose acks were lost is forgotten after this
+# Acked keys are kept for this long after the newest ack (not the clock: a broker down for a day
+# redelivers what it lost when it is back) and at most this many, the newest first. What a
+# crash loses is the broker's last moments of acks.
+KEEP_ACKED_S = 300.0
+KEEP_ACKED_EVENTS = 50_000
 _seq = itertools.count(1)
 
 
@@ -62,29 +69,38 @@ def _land(folder: Path, name: str, payloads: list[bytes]) -> None:
 
 
 class _Journal:
-    """Landed batches whose acks are not confirmed yet: file name and event keys."""
+    """Landed events by batch: file name, keys, keys not acked yet, time of the ack."""
 
     def __init__(self, path: Path, folder: Path) -> None:
         self.path = path
         entries = json.loads(path.read_text()) if path.exists() else []
-        # An entry whose file does not exist never landed: its events are landed when redelivered.
+        # An entry whose file does not exist never landed: its events land when redelivered.
         now = time.time()
         self.entries = [e for e in entries if (folder / e["file"]).exists()
-                        and now - e["at"] < KEEP_UNACKED_S]  # fmt: skip
+                        and (e.get("acked") or now - e["at"] < KEEP_UNACKED_S)]  # fmt: skip
         self.landed = {k for e in self.entries for k in e["keys"]}
 
-    def add(self, name: str, keys: list[str]) -> dict:
-        entry = {"file": name, "keys": keys, "at": time.time()}
-        self.entries.append(entry)
+    def add(self, name: str, keys: list[str]) -> None:
+        self.entries.append({"file": name, "keys": keys, "unacked": keys, "at": time.time()})
+        self.landed.update(keys)
         self.save()
-        return entry
 
     def acked(self, keys: set[str]) -> None:
-        """Forget ``keys``: the broker confirmed their acks, they are not delivered again."""
+        """Record that the broker confirmed the acks of ``keys``; forget what is old enough."""
+        now = time.time()
         for entry in self.entries:
-            entry["keys"] = [k for k in entry["keys"] if k not in keys]
-        self.entries = [e for e in self.entries if e["keys"]]
-        self.landed -= keys
+            left = [k for k in entry.get("unacked", entry["keys"]) if k not in keys]
+            entry["unacked"] = left
+            if not left:
+                entry.setdefault("acked", now)
+        kept, count = [], 0
+        for entry in reversed(self.entries):  # newest first
+            acked = entry.get("acked")
+            count += len(entry["keys"]) if acked else 0
+            if not acked or (now - acked < KEEP_ACKED_S and count <= KEEP_ACKED_EVENTS):
+                kept.append(entry)
+        self.entries = kept[::-1]
+        self.landed = {k for e in self.entries for k in e["keys"]}
         self.save()
 
     def save(self) -> None:
@@ -119,7 +135,7 @@ def land_feed(consumer: Consumer, folder: Path, prefix: str, journal: Path,
     """
     done, log = Landed(), _Journal(journal, folder)
     while done.events + done.redelivered < max_events:
-        batch = consumer.fetch(min(FILE_EVENTS, max_events - done.events), wait_s)
+        batch = _gather(consumer, min(FILE_EVENTS, max_events - done.events), wait_s)
         if not batch:
             break
         fresh = _fresh(batch, log.landed)
@@ -133,5 +149,13 @@ def land_feed(consumer: Consumer, folder: Path, prefix: str, journal: Path,
         log.acked({d.key for d in batch})
         done.events += len(fresh)
         done.redelivered += len(batch) - len(fresh)
-        wait_s = 0.05  # the first fetch waited; later ones only take what is there
+        wait_s = 0.0  # the first fetch waited; later ones only take what is there
     return done
+
+
+def _gather(consumer: Consumer, most: int, wait_s: float) -> list[Delivery]:
+    """Up to ``most`` deliveries for one file: fetched until the consumer has no more now."""
+    batch = consumer.fetch(most, wait_s)
+    while batch and len(batch) < most and (more := consumer.fetch(most - len(batch), 0.0)):
+        batch += more
+    return batch

@@ -33,9 +33,10 @@ TABLE_PROPERTIES = {  # old metadata files go with their commits, as other engin
 
 
 def contract_schema(schema: pa.Schema, columns: Mapping[str, Column]) -> pa.Schema:
-    """The candidate's schema with the contract's required columns and docs."""
+    """The candidate's schema in the contract's column order, with its required flags and docs."""
+    order = {name: i for i, name in enumerate(columns)}
     fields = []
-    for field in schema:
+    for field in sorted(schema, key=lambda f: order.get(f.name, len(order))):
         required, doc = columns.get(field.name, (False, None))
         meta = {b"doc": doc.encode()} if doc else None
         fields.append(pa.field(field.name, field.type, nullable=not required, metadata=meta))
@@ -66,7 +67,8 @@ def commit(
     new = [name for name in schema.names if name not in {f.name for f in table.schema().fields}]
     if not new and _registrable(table, files):
         return _register(table, files, props)
-    data = pq.read_table([str(f) for f in files]).cast(_conform(schema, table))
+    rows = pq.read_table([str(f) for f in files]).select(schema.names)  # the contract's order
+    data = rows.cast(_conform(schema, table))
     tx = table.transaction()
     if new:  # a non-breaking contract change (an added column): schema evolution
         with tx.update_schema() as update:

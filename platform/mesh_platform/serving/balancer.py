@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import resource
 import shutil
 import socket
 from dataclasses import dataclass
@@ -39,6 +40,19 @@ class BalancerConfig:
     retries: int = 3
 
 
+def max_connections(limit: int = 20_000) -> int:
+    """HAProxy's ``maxconn``: ``limit``, or what this process's open-file limit allows.
+
+    HAProxy needs two descriptors a connection (client and server side) plus a few, and refuses
+    to start when it cannot raise its limit that far ("Cannot raise FD limit to 40031, limit is
+    20000" under a hard limit of 20,000).
+    """
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY:
+        return limit
+    return max(64, min(limit, (hard - 100) // 2))
+
+
 def server_name(index: int) -> str:
     """HAProxy's name of replica ``index`` (0-based): r1, r2, ..."""
     return f"r{index + 1}"
@@ -52,7 +66,7 @@ def render(cfg: BalancerConfig) -> str:
     return f"""# Written by `mesh serve --replicas`: rewritten at every start, do not edit.
 global
     stats socket {cfg.admin_socket} mode 600 level admin
-    maxconn 20000
+    maxconn {max_connections()}
 
 defaults
     mode http

@@ -78,8 +78,12 @@ def event_models(entity: str, item: str, event_types: list[str]) -> type[EventBa
     kinds = Literal[tuple(event_types)]  # type: ignore[valid-type]
     fields: dict[str, Any] = {
         "event_type": (kinds, ...),
-        item: (int, Field(ge=1, le=MAX_ID)),
-        entity: (int | None, Field(None, ge=1, le=MAX_ID, description="null when anonymous")),
+        # strict: "404152" is not an id (the schema says integer; lax pydantic took the string)
+        item: (int, Field(ge=1, le=MAX_ID, strict=True)),
+        entity: (
+            int | None,
+            Field(None, ge=1, le=MAX_ID, strict=True, description="null when anonymous"),
+        ),  # fmt: skip
     }
     event = create_model("EventIn", __base__=EventBase, __doc__="One interaction.", **fields)
     event.names = (entity, item)
