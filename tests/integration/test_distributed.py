@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from mesh_platform.stack.postgres import bindir
 from pyiceberg.catalog.sql import SqlCatalog
 
 from tests.integration.test_mesh_e2e import LOCATIONS, PORTS
@@ -171,7 +172,7 @@ def test_a_worker_killed_mid_step_fails_the_run_cleanly_and_the_next_run_publish
     step = f"{domain}_dbt_build"  # the step that publishes the domain's port
     assert wait_for(lambda: _step_start(stack, step, runs_before), timeout=300, step=0.2)
     run_id, pid = _step_start(stack, step, runs_before) or ("", 0)
-    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    cmdline = _cmdline(pid)
     assert "celery" in cmdline and "worker" in cmdline, cmdline  # a worker's pool process
     for child in [*_descendants(pid), pid]:  # the step dies as in a crash, dbt with it
         os.kill(child, signal.SIGKILL)
@@ -186,11 +187,47 @@ def test_a_worker_killed_mid_step_fails_the_run_cleanly_and_the_next_run_publish
     assert changed == {p for p in PORTS if p[0] == domain}, changed
 
 
+def _postgres_data(stack: RunningStack) -> Path:
+    """The data folder of the stack's PostgreSQL, from its server's command line."""
+    for pid in subprocess.run(
+        ["pgrep", "-x", "postgres"], capture_output=True, text=True
+    ).stdout.split():
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if f"{_port(stack)}".encode() in args and b"-D" in args:
+            return Path(args[args.index(b"-D") + 1].decode())
+    raise AssertionError("the stack's PostgreSQL is not running")
+
+
+def _port(stack: RunningStack) -> int:
+    return int(re.search(r"@127.0.0.1:(\d+)/", stack.env["MESH_DAGSTER_PG_URL"]).group(1))
+
+
+def test_postgresql_restarted_under_the_daemon_and_the_next_run_recovers(stack):
+    data = _postgres_data(stack)
+    daemon = next(p for p in stack.pids if "dagster-daemon" in _cmdline(p))
+    restart = [str(bindir() / "pg_ctl"), "restart", "-D", str(data), "-m", "fast", "-w",
+               "-l", str(data.parent / "restart.log")]  # fmt: skip
+    done = subprocess.run(["runuser", "-u", "postgres", "--", *restart], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    again = run_mesh(stack.home, "up", "-d", "web", timeout=600, **stack.env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    assert _alive(daemon)  # the daemon rode it out and dequeued the run
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def test_sigterm_stops_every_service_it_started(stack):
-    assert stack.pids and all(_alive(pid) for pid in stack.pids)
+    data = _postgres_data(stack)
     stack.proc.send_signal(signal.SIGTERM)
     assert stack.proc.wait(timeout=120) == 0
     assert wait_for(lambda: not any(_alive(pid) for pid in stack.pids), timeout=10)
     assert not (stack.home / "stack" / "stack.env").exists()
-    leftovers = subprocess.run(["pgrep", "-f", str(stack.home)], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", leftovers.stdout
+    for mark in (str(stack.home), str(data)):  # a restarted PostgreSQL is no child: still stopped
+        leftovers = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True)
+        assert leftovers.stdout.strip() == "", _cmdline(int(leftovers.stdout.split()[0]))

@@ -99,10 +99,18 @@ class PostgresServer:
             subprocess.run(create, check=True, env=env, capture_output=True, timeout=60)
 
     def stop(self, timeout: float = 30) -> None:
-        """Fast shutdown (SIGINT: roll back sessions, then exit); SIGKILL if it hangs."""
+        """Fast shutdown (SIGINT: roll back sessions, then exit); SIGKILL if it hangs.
+
+        A server an operator restarted on the same data (`pg_ctl restart`) is no child of ours:
+        `pg_ctl stop` finds it by its ``postmaster.pid``.
+        """
         if self.proc is not None:
             stop_group(self.proc, signal.SIGINT, timeout)
             self.proc = None
+        data = self.base / "data"
+        if (data / "postmaster.pid").exists():
+            stop = [str(self.bindir / "pg_ctl"), "stop", "-D", str(data), "-m", "fast", "-w"]
+            subprocess.run(_as_owner(stop), capture_output=True, timeout=timeout)
 
     def endpoint(self, database: str | None = None) -> PgEndpoint:
         """The endpoint of one of its databases (the first by default)."""
