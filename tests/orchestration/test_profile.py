@@ -16,7 +16,7 @@ from mesh_platform.orchestration.profile import (
 )
 from mesh_platform.settings import mesh_profile, sensor_status
 
-from tests.support import REPO
+from tests.support import REPO, run_mesh
 
 PROJECT_YAML = REPO / "dagster_project" / "dagster.yaml"
 
@@ -76,3 +76,17 @@ def test_automation_off_starts_run_launching_sensors_stopped(monkeypatch):
     assert sensor_status() == dg.DefaultSensorStatus.RUNNING
     monkeypatch.setenv("MESH_AUTOMATION", "off")
     assert sensor_status() == dg.DefaultSensorStatus.STOPPED
+
+
+def test_mesh_up_on_the_distributed_profile_names_the_missing_endpoints(tmp_path):
+    env = {
+        "MESH_PROFILE": "distributed",
+        INSTANCE_DB_ENV: "",
+        BROKER_ENV: "",
+        "MESH_DAGSTER_URL": "",
+    }
+    proc = run_mesh(tmp_path / "home", "up", **env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{INSTANCE_DB_ENV}, {BROKER_ENV}, MESH_DAGSTER_URL" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "home" / "landing").exists()  # nothing generated or started
