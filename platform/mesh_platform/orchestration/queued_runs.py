@@ -22,6 +22,7 @@ from mesh_platform.orchestration.profile import WEBSERVER_ENV, require_endpoints
 
 POLL_SECONDS = 1.0
 RUN_TIMEOUT_SECONDS = 3600.0
+SUBMIT_ATTEMPTS = 4
 
 
 class LoggedRun:
@@ -52,11 +53,27 @@ def _client():
 
 
 def submit(domain: str, run_config: Mapping[str, Any], tags: Mapping[str, str]) -> str:
-    """Queue a run of every asset of ``domain``'s code location; its id."""
-    return _client().submit_job_execution(
-        ASSET_JOB, repository_location_name=domain, repository_name=REPOSITORY,
-        run_config=dict(run_config), tags=dict(tags),
-    )  # fmt: skip
+    """Queue a run of every asset of ``domain``'s code location; its id.
+
+    The webserver holds one pooled connection to the instance's database: after the database
+    restarted, its first query fails on the dead connection and the pool reconnects (measured
+    by the PostgreSQL restart test). A submission refused for a lost connection wrote nothing,
+    so it is tried again, a few times.
+    """
+    from dagster_graphql import DagsterGraphQLClientError
+
+    client = _client()
+    for attempt in range(SUBMIT_ATTEMPTS):
+        try:
+            return client.submit_job_execution(
+                ASSET_JOB, repository_location_name=domain, repository_name=REPOSITORY,
+                run_config=dict(run_config), tags=dict(tags),
+            )  # fmt: skip
+        except DagsterGraphQLClientError as exc:
+            if "OperationalError" not in str(exc) or attempt == SUBMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
 
 
 def wait_run(instance: dg.DagsterInstance, run_id: str, timeout: float = RUN_TIMEOUT_SECONDS):
