@@ -17,13 +17,18 @@ console = Console()
 wide = console if console.is_terminal else Console(width=160)
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C: the stack stops every service it started."""
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT unwind as Ctrl-C does: the stack stops every service it started.
+
+    SIGINT too: a process started in the background by a non-interactive shell inherits SIGINT
+    ignored, and Python then leaves it ignored.
+    """
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _prepare() -> None:
@@ -71,7 +76,7 @@ def stack_cmd(
     daemon's queue and serve behind HAProxy. Ctrl-C or SIGTERM stops everything it started.
     """
     paths = mesh_paths()
-    _stop_on_sigterm()
+    _stop_on_signals()
     started = time.perf_counter()
     code = 0
     try:
