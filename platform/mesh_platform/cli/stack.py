@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import signal
 import time
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from mesh_platform.settings import mesh_paths
-from mesh_platform.stack.launcher import Stack
+
+if TYPE_CHECKING:  # the launcher imports Dagster: not at every `mesh` start (`mesh validate`)
+    from mesh_platform.stack.launcher import Stack
 
 console = Console()
 # A log is no terminal: room for the endpoints instead of rich's 80 columns.
@@ -75,6 +78,8 @@ def stack_cmd(
     All on free loopback ports, the mesh's state under MESH_HOME; then run `mesh up` through the
     daemon's queue and serve behind HAProxy. Ctrl-C or SIGTERM stops everything it started.
     """
+    from mesh_platform.stack.launcher import Stack
+
     paths = mesh_paths()
     _stop_on_signals()
     started = time.perf_counter()
