@@ -86,7 +86,10 @@ def capacity(targets: dict[str, int], paths: list[bytes], args) -> dict:
             break
     best = {n: max([r for r, s in st.items() if clean(s, 10)], default=None)
             for n, st in steps.items()}  # fmt: skip
-    return {"steps": steps, "max_sustainable_rps": best}
+    # A target still clean at the highest step tried was not driven to its limit.
+    top = max(map(int, args.rates.split(",")))
+    unbounded = [n for n, rate in best.items() if rate == top]
+    return {"steps": steps, "max_sustainable_rps": best, "at_highest_step": unbounded}
 
 
 def restart_phase(proc, port: int, stats_port: int, paths: list[bytes], args) -> dict:
@@ -158,8 +161,15 @@ def report(r: dict, n: int) -> None:
     if cap := r.get("capacity"):
         one, pair = cap["max_sustainable_rps"]["one"], cap["max_sustainable_rps"]["haproxy"]
         ratio = round(pair / one, 2) if one and pair else None
+        more = {name: ">=" if name in cap.get("at_highest_step", []) else "" for name in
+                ("one", "haproxy")}  # fmt: skip
         print(f"max open-loop rate with p99 <= 10 ms, nothing shed or failed: one replica "
-              f"directly {one}/s, {n} replicas behind HAProxy {pair}/s, ratio {ratio}")  # fmt: skip
+              f"directly {more['one']}{one}/s, {n} replicas behind HAProxy "
+              f"{more['haproxy']}{pair}/s, ratio {ratio}")  # fmt: skip
+        for rate in sorted({r for st in cap["steps"].values() for r in st}):
+            cells = [cap["steps"][t].get(rate) for t in ("one", "haproxy")]
+            row = " | ".join(f"p99 {c['p99_ms']} ms" if c else "-" for c in cells)
+            print(f"  {rate:>6}/s | {row}")
     for action, s in r.get("restart", {}).items():
         print(f"{action:<8} failed {s['failed']} of {s['ok'] + s['failed']}, p99 {s['p99_ms']} ms,"
               f" max {s['max_ms']} ms, redispatched by HAProxy {s['redispatched']}")  # fmt: skip
