@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 SCALE ?= 1
 export MESH_HOME ?= $(CURDIR)/.mesh
 
-.PHONY: bootstrap sysdeps demo up ui test test-fast lint fmt bench wheel clean
+.PHONY: bootstrap sysdeps demo demo-distributed up ui test test-fast lint fmt bench wheel clean
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -19,11 +19,12 @@ bootstrap:
 
 # Debian packages the tests need: Graphviz renders lineage graphs as PNG; Chromium (headless) checks
 # the Dagster UI and the governance report in a real browser; HAProxy balances `mesh serve
-# --replicas N`. Installed when missing and we may (root, as in CI); otherwise say what to install.
+# --replicas N`; Redis is the Celery broker of the distributed profile (`mesh stack`). Installed when
+# missing and we may (root, as in CI); otherwise say what to install.
 # haproxy is in /usr/sbin, which a non-root PATH may lack: looked for there too.
-SYSDEPS := graphviz chromium fonts-dejavu-core haproxy
+SYSDEPS := graphviz chromium fonts-dejavu-core haproxy redis-server
 sysdeps:
-	@{ command -v dot && command -v chromium && PATH="$$PATH:/usr/sbin" command -v haproxy; } >/dev/null 2>&1 || { \
+	@{ command -v dot && command -v chromium && PATH="$$PATH:/usr/sbin" command -v haproxy && command -v redis-server; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
 	  else echo "please install: $(SYSDEPS) (Debian packages)"; exit 1; fi; }
@@ -37,6 +38,14 @@ demo: bootstrap
 	$(UV) run mesh models list
 	@echo "Now: 'make ui' and open http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow);"
 	@echo "with it running the mesh runs itself, and 'uv run mesh serve' serves recommendations (docs/automation.md)"
+
+# The distributed profile on this machine (docs/scale-out.md): PostgreSQL, Redis, NATS, S3, two
+# Celery workers, a code server per domain, the daemon, the webserver and two serving replicas
+# behind HAProxy, all on free loopback ports; the demo runs through the run queue at scale 0.2.
+# Ctrl-C stops everything; EXIT=1 stops once the mesh is up.
+DIST_SCALE ?= 0.2
+demo-distributed: bootstrap sysdeps
+	$(UV) run mesh stack --scale $(DIST_SCALE) $(if $(EXIT),--exit,)
 
 ui: bootstrap
 	$(UV) run mesh ui --mlflow-port 5000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -58,6 +58,11 @@ class MeshSpec(_Strict):
     description: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     demo: Demo | None = None
+    profile: Literal["embedded", "distributed"] = Field(
+        default="embedded",
+        description="Where the mesh runs: embedded (one machine, SQLite, in-process steps) or "
+        "distributed (PostgreSQL, Celery workers, S3; docs/scale-out.md). MESH_PROFILE overrides.",
+    )
 
 
 def find_root(start: Path) -> Path | None:

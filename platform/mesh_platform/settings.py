@@ -6,7 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mesh_platform.meshfile import MESH_FILE, NotInMeshError, find_root
+from mesh_platform.meshfile import (
+    MESH_FILE,
+    MeshFileError,
+    NotInMeshError,
+    find_root,
+    load_mesh_file,
+)
 
 # dbt asks the package registry for its latest version and sends usage stats unless told not to;
 # both cost seconds per invocation and fail offline.
@@ -17,6 +23,54 @@ _QUIET_DBT_ENV = {
     "DAGSTER_DISABLE_TELEMETRY": "true",
     "MLFLOW_DISABLE_TELEMETRY": "true",
 }
+
+
+PROFILE_ENV = "MESH_PROFILE"
+PROFILES = ("embedded", "distributed")
+
+
+def mesh_profile(root: Path | None = None) -> str:
+    """The profile the mesh runs on: ``MESH_PROFILE``, else mesh.yaml's ``profile``, else embedded.
+
+    Raises:
+        MeshFileError: MESH_PROFILE names no profile (the message names the variable).
+
+    """
+    named = os.environ.get(PROFILE_ENV, "").strip().lower()
+    if named:
+        if named not in PROFILES:
+            problem = f"'{named}' is not one of {', '.join(PROFILES)}"
+            raise MeshFileError(Path("environment"), [(PROFILE_ENV, problem)])
+        return named
+    return load_mesh_file(root or project_root()).profile
+
+
+AUTOMATION_ENV = "MESH_AUTOMATION"
+
+
+def automation_on() -> bool:
+    """False when ``MESH_AUTOMATION=off``: the sensors and schedules that launch runs start stopped.
+
+    A session that drives the runs itself (`mesh stack` running `mesh up` through the queue)
+    would otherwise race them; they can be turned on in the UI.
+    """
+    return os.environ.get(AUTOMATION_ENV, "on").lower() not in ("off", "0", "false")
+
+
+def sensor_status():
+    """The default status of a sensor that launches runs (RUNNING unless MESH_AUTOMATION=off)."""
+    import dagster as dg  # here, not at the top: most users of the settings never need Dagster
+
+    on = automation_on()
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+
+def schedule_status():
+    """The default status of a schedule (RUNNING unless MESH_AUTOMATION=off)."""
+    import dagster as dg
+
+    on = automation_on()
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
 
 def mlflow_tracking_uri(registry_root: Path) -> str:

@@ -24,6 +24,16 @@ class Warehouse(Protocol):
         ...
 
 
+def writer_pool(domain: str) -> str:
+    """The Dagster pool of the steps that write a domain's warehouse (one slot: one writer).
+
+    DuckDB lets one process open a file read-write. A run executed in-process runs its steps
+    one after another; on workers (the distributed profile), steps with no dependency between
+    them (one ingestion per landing feed) would open the file side by side and fail.
+    """
+    return f"warehouse-{domain}"
+
+
 MEMORY_LIMIT_ENV = "MESH_DUCKDB_MEMORY_LIMIT"  # the dbt profile reads the same variable
 
 

@@ -18,6 +18,7 @@ from mesh_platform.cli import (
     models,
     new,
     reload,
+    stack,
     ui,
 )
 from mesh_platform.meshfile import MeshFileError
@@ -45,6 +46,7 @@ new.register(app)
 import_dbt.register(app)
 ci.register(app)
 defs.register(app)
+stack.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 
 serve.register(app)

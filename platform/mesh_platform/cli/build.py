@@ -136,6 +136,18 @@ def summary_line(results, seconds: float) -> str:
     return text + f"; {ports} ports published, {rows:,} rows; total {seconds:.1f}s"
 
 
+def _check_profile() -> None:
+    """On the distributed profile, every endpoint must be set before anything starts."""
+    from mesh_platform.orchestration.profile import ProfileError, distributed, require_endpoints
+
+    if distributed():
+        try:
+            require_endpoints()
+        except ProfileError as exc:
+            console.print(Text.assemble(("error ", "red"), str(exc)), soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
 def up_cmd(
     scale: float = typer.Option(
         None, help="Scale of the demo data generated when the landing zone is empty (demo meshes)."
@@ -149,6 +161,7 @@ def up_cmd(
 
     paths = mesh_paths()
     spec = load_mesh_file(paths.root)
+    _check_profile()
     started = time.perf_counter()
     if not any(paths.domains.glob("*/domain.yaml")):
         console.print(

@@ -16,6 +16,7 @@ from mesh_platform.lineage.emit import DagsterRun, emit, lineage_enabled, now
 from mesh_platform.lineage.ingest_events import ingestion_events
 from mesh_platform.lineage.naming import ingest_asset_name
 from mesh_platform.settings import MeshPaths
+from mesh_platform.warehouse import writer_pool
 
 
 class IngestConfig(dg.Config):
@@ -175,6 +176,7 @@ def build_ingest_asset(domain: Domain, paths: MeshPaths, entity: str, port: Inpu
     @dg.asset(
         key=key, deps=[landing_key(domain.name, entity)], group_name=domain.name,
         owners=list(domain.spec.owners), kinds={"duckdb"}, check_specs=checks,
+        pool=writer_pool(domain.name),  # one writer of the warehouse, on any executor
         tags={"mesh/domain": domain.name, "mesh/layer": "raw"},
         description=f"Landed {entity} rows accepted by the source contract "
         f"urn:datacontract:{domain.name}:source:{entity}; bad rows go to quarantine.{entity}.",

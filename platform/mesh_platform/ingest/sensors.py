@@ -9,7 +9,7 @@ import dagster as dg
 from mesh_platform.descriptors.loader import Domain
 from mesh_platform.ingest.assets import fingerprint, ingested_manifest, landed_files, landing_ports
 from mesh_platform.ingest.bus import Feed, pull_feeds
-from mesh_platform.settings import MeshPaths
+from mesh_platform.settings import MeshPaths, sensor_status
 
 
 def new_files(paths: MeshPaths, domain: Domain, requested: dict[str, list[int]]) -> dict[str, dict]:
@@ -45,7 +45,7 @@ def build_landing_sensor(
     # 10 s: a tick only stats the landing files (size, mtime); the real-time loop waits on it.
     @dg.sensor(
         name=f"{domain.name}_landing_sensor", job=job, minimum_interval_seconds=10,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=sensor_status(),
         description=f"Ingests files newly delivered to landing/{domain.name}/ (micro-batches).",
     )  # fmt: skip
     def _sensor(context: dg.SensorEvaluationContext):

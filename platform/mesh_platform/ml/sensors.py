@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform.ml.assets import DRIFT_CHECK
+from mesh_platform.settings import sensor_status
 
 VERSION_KEY = "model_version"  # metadata naming the champion that scored (check or asset)
 
@@ -81,7 +82,7 @@ def build_drift_sensor(domain_name: str, models: dict[str, dg.AssetKey], job):
     """
 
     @dg.sensor(name=f"{domain_name}_drift_retrain", job=job, minimum_interval_seconds=60,
-               default_status=dg.DefaultSensorStatus.RUNNING,
+               default_status=sensor_status(),
                description="Retrains a model whose serving features drifted, once per champion; "
                "promotion still goes through the model's gates.")  # fmt: skip
     def _sensor(context: dg.SensorEvaluationContext):

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
+from mesh_platform.settings import schedule_status, sensor_status
+
 # A rebuild queued but not started will read every port as current when it starts: one is enough.
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 TRIGGER_TAG = "mesh/trigger"
@@ -85,7 +87,7 @@ def build_port_sensor(domain: str, job, upstream: list, own: list) -> dg.SensorD
 
     @dg.sensor(
         name=f"{domain}_on_port_publish", job=job, minimum_interval_seconds=5,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=sensor_status(),
         description=f"Rebuilds {domain} when a port it reads publishes a new snapshot "
         "(a refused publish is not a materialisation: it triggers nothing).",
     )  # fmt: skip
@@ -144,7 +146,7 @@ def retrain_schedule(domain: str, product: str, cron: str, assets: list) -> dg.S
     """
     return dg.ScheduleDefinition(
         name=f"{domain}_{product}_retrain_schedule", cron_schedule=cron, execution_timezone="UTC",
-        target=dg.AssetSelection.assets(*assets), default_status=dg.DefaultScheduleStatus.RUNNING,
+        target=dg.AssetSelection.assets(*assets), default_status=schedule_status(),
         tags={TRIGGER_TAG: "schedule", DOMAIN_TAG: domain},
         description=f"Retrains {product} as its descriptor declares (model.retrain_schedule).",
     )  # fmt: skip

@@ -16,6 +16,7 @@ from mesh_platform.ingest.assets import build_ingest_asset, landing_key, landing
 from mesh_platform.ingest.bus import bus_feeds
 from mesh_platform.ingest.sensors import build_landing_sensor
 from mesh_platform.orchestration.automation import DOMAIN_TAG, on_port_publish, retrain_schedule
+from mesh_platform.orchestration.profile import domain_executor
 from mesh_platform.settings import MeshPaths, mesh_paths
 
 _LANDING_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
@@ -111,7 +112,8 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
 
     Returns:
         Definitions with the domain's dbt assets (ports published inside their step) and its
-        landing sources, run in-process so a run pays Python's start-up once.
+        landing sources, run in-process so a run pays Python's start-up once (on the
+        distributed profile, each step on a Celery worker).
 
     """
     path = Path(domain_path).resolve()
@@ -128,6 +130,6 @@ def build_domain_definitions(domain_path: str | Path) -> dg.Definitions:
         jobs=[*jobs, *ml_jobs, *rebuild_jobs],
         sensors=[*sensors, *ml_sensors, *rebuild_sensors],
         schedules=schedules,
-        executor=dg.in_process_executor,
+        executor=domain_executor(),  # in-process; Celery workers on the distributed profile
     )
     return with_governance_checks(defs, domain, paths)  # findings of each product, in the UI

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -15,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
+from mesh_platform.orchestration.profile import distributed
+from mesh_platform.orchestration.queued_runs import run_through_queue
 from mesh_platform.orchestration.run_events import StepEvent, emit, listener, set_queue
 from mesh_platform.orchestration.run_summary import (
     FailedCheck,
@@ -76,15 +79,20 @@ def unpublished(reads: set[str], failed: dict[str, DomainResult]) -> list[str]:
 
 
 def ensure_instance(paths: MeshPaths) -> None:
-    """Create DAGSTER_HOME with the project's dagster.yaml and its storage, once.
+    """Create DAGSTER_HOME with the project's dagster.yaml (per the profile) and its storage, once.
 
-    Creating the SQLite storage runs schema migrations; done here in one process, so parallel
+    Creating the storage runs schema migrations; done here in one process, so parallel
     workers never race to create the same tables.
     """
     import dagster as dg
 
+    from mesh_platform.orchestration.profile import instance_config
+
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(paths.dagster_project / "dagster.yaml", paths.dagster_home / "dagster.yaml")
+    config = instance_config(paths.dagster_project / "dagster.yaml")
+    header = "# Written by mesh from dagster_project/dagster.yaml and the profile: do not edit.\n"
+    text = header + yaml.safe_dump(config, sort_keys=False)
+    (paths.dagster_home / "dagster.yaml").write_text(text, encoding="utf-8")
     with dg.DagsterInstance.get() as instance:
         instance.get_runs(limit=1)  # touches run storage: created and migrated now
 
@@ -150,15 +158,19 @@ def _materialize(domain_dir: Path, trigger: str = "mesh up") -> DomainResult:
 
     started = time.perf_counter()
     domain = domain_dir.name
+    tags = {"mesh/trigger": trigger, "mesh/domain": domain}
+    if distributed():  # through the run queue: the daemon, a code server, the Celery workers
+        emit(StepEvent(domain, "queued", "started"))
+        result = run_through_queue(domain_dir, _QUIET, tags)
+        return _summarise(domain, result, time.perf_counter() - started)
     run_id = str(uuid.uuid4())  # known ahead, so the listener hears this run's steps only
     with dg.DagsterInstance.get() as instance:
         instance.add_event_listener(run_id, listener(domain))
         emit(StepEvent(domain, "definitions", "started"))
         # The run is recorded with the domain's code location: the UI can re-execute it.
         result = execute_location_job(
-            instance, domain, str(mesh_paths().root), run_id, _QUIET,
-            tags={"mesh/trigger": trigger, "mesh/domain": domain},
-        )  # fmt: skip
+            instance, domain, str(mesh_paths().root), run_id, _QUIET, tags
+        )
         return _summarise(domain, result, time.perf_counter() - started)
 
 

@@ -54,7 +54,12 @@ def _properties(home: Path, config: tuple) -> tuple[tuple[str, str], ...]:
         "warehouse": f"file://{home / 'lake'}",
     }
     configured = Config().get_catalog_config(CATALOG_NAME) or {}
-    return tuple({**defaults, **{k: str(v) for k, v in configured.items()}}.items())
+    props = {**defaults, **{k: str(v) for k, v in configured.items()}}
+    if props["type"] == "sql" and not props["uri"].startswith("sqlite"):
+        # A database server's restart kills the pooled connections of long-lived processes
+        # (a Celery worker published through one after PostgreSQL restarted): test before use.
+        props.setdefault("pool_pre_ping", "true")
+    return tuple(props.items())
 
 
 def catalog(home: Path) -> Catalog:
