@@ -25,6 +25,7 @@ from mesh_platform.ports.commit import Column, commit
 from mesh_platform.ports.expiry import expire
 from mesh_platform.ports.lakehouse import catalog, load, local_path
 from mesh_platform.ports.refs import ROWS, AuditFailed, PortRef, Snapshot
+from mesh_platform.ports.store_errors import reporting
 
 RUN_ID = "mesh.run-id"
 
@@ -54,6 +55,8 @@ def publish(
 
     Raises:
         AuditFailed: The audit refused the candidate; the table is untouched.
+        WarehouseUnavailable: The warehouse's object store failed; says whether the table
+            kept its previous snapshot.
     """
     staging = Path(home) / "staging" / ref.relative_dir / uuid.uuid4().hex
     staging.mkdir(parents=True)
@@ -67,11 +70,12 @@ def publish(
         props = {**(summary or {}), ROWS: str(rows)}
         if run_id:
             props[RUN_ID] = run_id
-        table = commit(home, ref, files, columns or {}, props)
+        with reporting(home, ref):  # an object store's failure names its endpoint
+            table = commit(home, ref, files, columns or {}, props)
+            expire(home, ref)
+            return _snapshot(ref, table, table.current_snapshot())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    expire(home, ref)
-    return _snapshot(ref, table, table.current_snapshot())
 
 
 def _reject(home: Path, ref: PortRef, staging: Path, reason: str) -> Path:
