@@ -20,6 +20,7 @@ from pyiceberg.table import Table, Transaction
 
 from tests.integration.test_s3_mesh import catalog_env
 from tests.s3server import S3Endpoint, s3_server
+from tests.support import run_mesh
 
 pytestmark = pytest.mark.slow
 
@@ -70,13 +71,13 @@ def writer(rows: int, then: Callable[[], None] | None = None):
     return write
 
 
-def alone(home: Path, s3: S3Endpoint) -> Table:
+def alone(home: Path, s3: S3Endpoint, ref: PortRef = REF) -> Table:
     """The port's table read by pyiceberg alone: no platform code."""
     lake = SqlCatalog(
         "mesh", uri=f"sqlite:///{home / 'iceberg' / 'catalog.db'}",
         warehouse=f"s3://{s3.bucket}/lake", **s3.iceberg_properties(),
     )  # fmt: skip
-    return lake.load_table(REF.identifier)
+    return lake.load_table(ref.identifier)
 
 
 def current_id(table: Table) -> int | None:
@@ -186,3 +187,47 @@ def test_a_dead_server_fails_a_publish_in_seconds(tmp_path, store, fault):
     if fault == "hung":
         store.stop()
     assert_kept_then_published(home, store, first)
+
+
+def test_a_first_publish_with_the_server_stopped_leaves_no_table(tmp_path, store):
+    home = tmp_path / "mesh"
+    store.stop()
+    error, _ = failed_publish(home, writer(3))
+    assert str(error).endswith("; the port is still unpublished"), str(error)
+    s3 = store.restart()
+    assert not SqlCatalog("mesh", uri=f"sqlite:///{home / 'iceberg' / 'catalog.db'}").table_exists(
+        REF.identifier
+    )
+    publish(home, REF, writer(3))
+    assert alone(home, s3).scan().to_arrow().num_rows == 3
+
+
+def test_a_domain_run_with_the_server_stopped_says_where_and_the_next_run_publishes(
+    tmp_path, store
+):
+    home, domain = tmp_path / "mesh", "catalog"  # the demo's smallest domain: no input ports
+    refs = [PortRef(domain, "products"), PortRef(domain, "promotions")]
+    env = {**catalog_env(store.endpoint), "MESH_ML": "off"}
+
+    def up(*args: str):
+        done = run_mesh(home, "up", "--domain", domain, *args, timeout=300, **env)
+        return done, done.stdout + done.stderr
+
+    def snapshots() -> list[int | None]:
+        return [current_id(alone(home, store.endpoint, ref)) for ref in refs]
+
+    first, out = up("--scale", "0.05")
+    assert first.returncode == 0, out[-3000:]
+    published = snapshots()
+    store.stop()
+    failed, out = up()
+    assert failed.returncode == 1, out[-3000:]
+    assert "Traceback" not in out and "OSError" not in out, out[-3000:]
+    line = next(line for line in out.splitlines() if line.startswith(f"{domain}: {domain}/"))
+    assert f"at {store.endpoint.endpoint_url} failed: NETWORK_CONNECTION" in line, line
+    assert line.endswith("the port keeps its previous snapshot"), line
+    store.restart()
+    assert snapshots() == published
+    again, out = up()
+    assert again.returncode == 0, out[-3000:]
+    assert all(new != old for new, old in zip(snapshots(), published, strict=True))

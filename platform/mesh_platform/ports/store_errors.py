@@ -19,6 +19,7 @@ _STATE = {
     True: "the catalog commit had landed: the port's new snapshot is current",
     None: "whether the catalog commit landed is unknown until the store answers (`mesh ports`)",
 }
+_NEVER = "the port is still unpublished"  # no table in the catalog before, none after
 
 
 class WarehouseUnavailable(Exception):
@@ -31,13 +32,15 @@ class WarehouseUnavailable(Exception):
     """
 
     def __init__(
-        self, ref: PortRef, location: str, endpoint: str, reason: str, landed: bool | None
-    ):
+        self, ref: PortRef, location: str, endpoint: str, reason: str, landed: bool | None,
+        existed: bool = True,
+    ):  # fmt: skip
         self.ref, self.endpoint, self.landed = ref, endpoint, landed
         head = "failed after the publish" if landed else "not published"
+        state = _STATE[landed] if existed or landed is not False else _NEVER
         super().__init__(
             f"{ref.relative_dir}: {head}: the warehouse {location} at {endpoint} failed: "
-            f"{reason}; {_STATE[landed]}"
+            f"{reason}; {state}"
         )
 
 
@@ -84,7 +87,8 @@ def reporting(home: Path, ref: PortRef) -> Iterator[None]:
         if reason is None:
             raise
         landed = None if before is False else _landed(home, ref, before)
-        raise WarehouseUnavailable(ref, warehouse(home), endpoint(home), reason, landed) from exc
+        where = (warehouse(home), endpoint(home))
+        raise WarehouseUnavailable(ref, *where, reason, landed, before is not None) from exc
 
 
 def _landed(home: Path, ref: PortRef, before: str | None | bool) -> bool | None:
