@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from mesh_platform.ports import PortRef, WarehouseUnavailable, publish
+from mesh_platform.ports import PortRef, WarehouseUnavailable, current_snapshot, publish
 from pyarrow import fs as pafs
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.table import Table, Transaction
@@ -117,6 +117,16 @@ def test_server_stopped_while_the_candidate_is_written(tmp_path, store):
     assert "Traceback" not in message and "\n" not in message
     assert error.landed is False and seconds < REFUSED_BOUND, seconds
     assert not list((home / "staging").rglob("*.parquet"))  # the candidate is not kept
+    # readers say the same: in-process, and `mesh ports` as one line on stderr, exit 1
+    where = f"the warehouse s3://{store.endpoint.bucket}/lake at {store.endpoint.endpoint_url}"
+    with pytest.raises(WarehouseUnavailable, match=f"^reading shop/orders/v1: {where} failed: "):
+        current_snapshot(home, REF)
+    listed = run_mesh(home, "ports", timeout=120, **catalog_env(store.endpoint))
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr, listed.stderr[-3000:]
+    assert listed.stderr.strip().splitlines() == [
+        f"error: reading shop/orders/v1: {where} failed: NETWORK_CONNECTION during HeadObject: "
+        "curlCode: 7, Could not connect to server"
+    ]
     assert_kept_then_published(home, store, first)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from mesh_platform.access.redact import masked_uri
 from mesh_platform.ports.lakehouse import catalog_properties, table_version, warehouse
@@ -19,29 +21,35 @@ _STATE = {
     True: "the catalog commit had landed: the port's new snapshot is current",
     None: "whether the catalog commit landed is unknown until the store answers (`mesh ports`)",
 }
+P = ParamSpec("P")
+R = TypeVar("R")
 _NEVER = "the port is still unpublished"  # no table in the catalog before, none after
 
 
 class WarehouseUnavailable(Exception):
-    """The warehouse's object store failed during a publish: not the candidate's fault.
+    """The warehouse's object store failed: not the data's fault; the message names the store.
 
     Attributes:
-        ref: The port major being published.
         endpoint: The store's endpoint (credentials masked).
-        landed: Whether the catalog commit landed before the failure (None: unknown).
+        landed: For a publish, whether its catalog commit landed before the failure (None:
+            unknown, or not a publish).
     """
 
-    def __init__(
-        self, ref: PortRef, location: str, endpoint: str, reason: str, landed: bool | None,
-        existed: bool = True,
-    ):  # fmt: skip
-        self.ref, self.endpoint, self.landed = ref, endpoint, landed
-        head = "failed after the publish" if landed else "not published"
-        state = _STATE[landed] if existed or landed is not False else _NEVER
+    def __init__(self, subject: str, where: tuple[str, str], reason: str, outcome: str = "",
+                 landed: bool | None = None):  # fmt: skip
+        location, self.endpoint = where
+        self.landed = landed
+        tail = f"; {outcome}" if outcome else ""
         super().__init__(
-            f"{ref.relative_dir}: {head}: the warehouse {location} at {endpoint} failed: "
-            f"{reason}; {state}"
+            f"{subject}: the warehouse {location} at {self.endpoint} failed: {reason}{tail}"
         )
+
+
+def _publish_error(ref: PortRef, where: tuple[str, str], reason: str, landed: bool | None,
+                   existed: bool) -> WarehouseUnavailable:  # fmt: skip
+    head = "failed after the publish" if landed else "not published"
+    outcome = _STATE[landed] if existed or landed is not False else _NEVER
+    return WarehouseUnavailable(f"{ref.relative_dir}: {head}", where, reason, outcome, landed)
 
 
 def endpoint(home: Path) -> str:
@@ -88,7 +96,30 @@ def reporting(home: Path, ref: PortRef) -> Iterator[None]:
             raise
         landed = None if before is False else _landed(home, ref, before)
         where = (warehouse(home), endpoint(home))
-        raise WarehouseUnavailable(ref, *where, reason, landed, before is not None) from exc
+        raise _publish_error(ref, where, reason, landed, before is not None) from exc
+
+
+def reads_store(fn: Callable[Concatenate[Path, P], R]) -> Callable[Concatenate[Path, P], R]:
+    """Make a reader of ports (first argument: the mesh home) report a failing object store.
+
+    An S3 client's error becomes :class:`WarehouseUnavailable`, naming the port read (its first
+    :class:`PortRef` argument), the warehouse and its endpoint.
+    """
+
+    @functools.wraps(fn)
+    def read(home: Path, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(home, *args, **kwargs)
+        except OSError as exc:
+            reason = store_error(exc)
+            if reason is None:
+                raise
+            ref = next((a for a in (*args, *kwargs.values()) if isinstance(a, PortRef)), None)
+            subject = f"reading {ref.relative_dir if ref else 'the ports'}"
+            where = (warehouse(home), endpoint(home))
+            raise WarehouseUnavailable(subject, where, reason) from exc
+
+    return read
 
 
 def _landed(home: Path, ref: PortRef, before: str | None | bool) -> bool | None:

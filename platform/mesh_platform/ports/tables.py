@@ -25,7 +25,7 @@ from mesh_platform.ports.commit import Column, commit
 from mesh_platform.ports.expiry import expire
 from mesh_platform.ports.lakehouse import catalog, load, local_path
 from mesh_platform.ports.refs import ROWS, AuditFailed, PortRef, Snapshot
-from mesh_platform.ports.store_errors import reporting
+from mesh_platform.ports.store_errors import reads_store, reporting
 
 RUN_ID = "mesh.run-id"
 
@@ -99,6 +99,7 @@ def _snapshot(ref: PortRef, table: Table, snap) -> Snapshot:
                     ref.table, files)  # fmt: skip
 
 
+@reads_store
 def current_snapshot(home: Path, ref: PortRef) -> Snapshot | None:
     """The snapshot a consumer reads now, or None when the port was never published."""
     table = load(home, ref)
@@ -106,6 +107,7 @@ def current_snapshot(home: Path, ref: PortRef) -> Snapshot | None:
     return _snapshot(ref, table, snap) if table is not None and snap is not None else None
 
 
+@reads_store
 def snapshot_files(
     home: Path, ref: PortRef, snapshot_id: str | None = None
 ) -> tuple[str, list[str]]:
@@ -136,6 +138,7 @@ def snapshot_files(
     return str(snap.snapshot_id), [local_path(t.file.file_path) for t in tasks]
 
 
+@reads_store
 def list_ports(home: Path) -> list[Snapshot]:
     """The current snapshot of every published port in the catalog, by domain and product."""
     cat, found = catalog(home), []
