@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow
 
 REF = PortRef("shop", "orders", 1)
 # pyarrow's S3 client defaults (1 s to connect, 3 s without a byte, 3 attempts) fail a publish
-# against a hung server in ~11 s and a refused one in ~1.5 s (measured); minutes would mean a
-# retry or timeout setting crept in.
+# against a hung server in 9-11 s and a refused one in 1-2 s (measured: this file with -s, and
+# bench/bench_ports_s3.py); minutes would mean a retry or timeout setting crept in.
 HUNG_BOUND, REFUSED_BOUND = 30.0, 10.0
 
 
