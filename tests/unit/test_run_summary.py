@@ -45,3 +45,11 @@ def test_user_errors_lose_their_module_path_platform_errors_keep_their_type():
     )
     assert exception_message(ValueError("dbt source erp.returns")) == "dbt source erp.returns"
     assert exception_message(KeyError("x")).startswith("KeyError: 'x' (a platform error")
+
+
+def test_a_failed_service_is_told_by_its_own_error_not_by_the_client_error_it_wraps():
+    client = SimpleNamespace(cause=None, cls_name="OSError", message="OSError: AWS Error ...")
+    message = "mesh_platform.ports.store_errors.WarehouseUnavailable: d/p/v1: not published: ..."
+    service = SimpleNamespace(cause=client, cls_name="WarehouseUnavailable", message=message)
+    step = SimpleNamespace(cause=service, cls_name="DagsterExecutionStepExecutionError", message="")
+    assert root_message(step) == "d/p/v1: not published: ..."

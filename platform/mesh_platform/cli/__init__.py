@@ -22,6 +22,7 @@ from mesh_platform.cli import (
     ui,
 )
 from mesh_platform.meshfile import MeshFileError
+from mesh_platform.orchestration.run_summary import SERVICE_ERRORS
 
 app = typer.Typer(
     help="Data-mesh domain product framework: build, inspect and serve the mesh.",
@@ -59,9 +60,16 @@ catalog.register(app)
 
 
 def main() -> None:
-    """The `mesh` script: the app, with a missing or invalid mesh.yaml as one line, no traceback."""
+    """The `mesh` script: a bad mesh.yaml or a failing object store is one line, no traceback."""
     try:
         app()
     except MeshFileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except Exception as exc:
+        # A service down (an object store...) is not a mistake in the mesh: exit 1. By name:
+        # importing the ports here would cost every command pyiceberg's import (~2.7 s).
+        if type(exc).__name__ not in SERVICE_ERRORS:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None

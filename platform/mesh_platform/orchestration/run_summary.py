@@ -8,6 +8,10 @@ from typing import Any
 # Errors a person fixes in their declarations, SQL or data: the message is the whole story.
 USER_ERRORS = {"Failure", "SpecErrors", "AccessDenied", "ValueError", "FileNotFoundError",
                "DbtCliInvocationFailedError", "DagsterDbtCliRuntimeError"}  # fmt: skip
+# A service that failed (an object store down...): the message names it and what was kept, and
+# is the story even though the client's own error is its cause (kept for the logs).
+SERVICE_ERRORS = {"WarehouseUnavailable"}
+_WHOLE = USER_ERRORS | SERVICE_ERRORS
 _LENGTH = 240  # a reason stays on one line of a wide terminal or CI log
 
 
@@ -51,18 +55,16 @@ def failed_checks(result: Any) -> list[FailedCheck]:
 
 
 def root_message(error: Any) -> str:
-    """The innermost cause of a Dagster step error, without a traceback or a module path."""
-    while error.cause is not None:
+    """A Dagster step error's innermost cause (or a failed service's own error), one message."""
+    while error.cause is not None and error.cls_name not in SERVICE_ERRORS:
         error = error.cause
     message = error.message.strip()
     head, sep, rest = message.partition(": ")
     # "dagster._core.definitions.events.Failure: text" -> "text" for an error a person fixes
-    return (
-        rest if sep and error.cls_name in USER_ERRORS and head.endswith(error.cls_name) else message
-    )
+    return rest if sep and error.cls_name in _WHOLE and head.endswith(error.cls_name) else message
 
 
 def exception_message(exc: BaseException) -> str:
     """A worker's exception as one message: the text of a user error, else its type and text."""
     name = type(exc).__name__
-    return str(exc) if name in USER_ERRORS else f"{name}: {exc} (a platform error: see the logs)"
+    return str(exc) if name in _WHOLE else f"{name}: {exc} (a platform error: see the logs)"

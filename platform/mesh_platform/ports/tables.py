@@ -25,6 +25,7 @@ from mesh_platform.ports.commit import Column, commit
 from mesh_platform.ports.expiry import expire
 from mesh_platform.ports.lakehouse import catalog, load, local_path
 from mesh_platform.ports.refs import ROWS, AuditFailed, PortRef, Snapshot
+from mesh_platform.ports.store_errors import reads_store, reporting
 
 RUN_ID = "mesh.run-id"
 
@@ -54,6 +55,8 @@ def publish(
 
     Raises:
         AuditFailed: The audit refused the candidate; the table is untouched.
+        WarehouseUnavailable: The warehouse's object store failed; says whether the table
+            kept its previous snapshot.
     """
     staging = Path(home) / "staging" / ref.relative_dir / uuid.uuid4().hex
     staging.mkdir(parents=True)
@@ -67,11 +70,12 @@ def publish(
         props = {**(summary or {}), ROWS: str(rows)}
         if run_id:
             props[RUN_ID] = run_id
-        table = commit(home, ref, files, columns or {}, props)
+        with reporting(home, ref):  # an object store's failure names its endpoint
+            table = commit(home, ref, files, columns or {}, props)
+            expire(home, ref)
+            return _snapshot(ref, table, table.current_snapshot())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    expire(home, ref)
-    return _snapshot(ref, table, table.current_snapshot())
 
 
 def _reject(home: Path, ref: PortRef, staging: Path, reason: str) -> Path:
@@ -95,6 +99,7 @@ def _snapshot(ref: PortRef, table: Table, snap) -> Snapshot:
                     ref.table, files)  # fmt: skip
 
 
+@reads_store
 def current_snapshot(home: Path, ref: PortRef) -> Snapshot | None:
     """The snapshot a consumer reads now, or None when the port was never published."""
     table = load(home, ref)
@@ -102,6 +107,7 @@ def current_snapshot(home: Path, ref: PortRef) -> Snapshot | None:
     return _snapshot(ref, table, snap) if table is not None and snap is not None else None
 
 
+@reads_store
 def snapshot_files(
     home: Path, ref: PortRef, snapshot_id: str | None = None
 ) -> tuple[str, list[str]]:
@@ -132,6 +138,7 @@ def snapshot_files(
     return str(snap.snapshot_id), [local_path(t.file.file_path) for t in tasks]
 
 
+@reads_store
 def list_ports(home: Path) -> list[Snapshot]:
     """The current snapshot of every published port in the catalog, by domain and product."""
     cat, found = catalog(home), []
