@@ -21,6 +21,7 @@ import yaml
 from click.testing import Result
 from mesh_platform.governance.engine import GovernanceResult, run_governance
 from mesh_platform.settings import MeshPaths
+from mesh_platform.stack.procs import wait_for  # noqa: F401  (the tests' poll, re-exported)
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,14 +193,13 @@ def wait_for_locations(
     raise AssertionError("code locations did not load in time")
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.02) -> bool:
-    """Poll ``predicate`` until true; False when time runs out (tests use generous timeouts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _children() -> dict[int, list[int]]:

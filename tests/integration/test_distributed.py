@@ -19,7 +19,7 @@ from mesh_platform.stack.postgres import bindir
 from pyiceberg.catalog.sql import SqlCatalog
 
 from tests.integration.test_mesh_e2e import LOCATIONS, PORTS
-from tests.support import run_mesh, start_mesh, wait_for
+from tests.support import pid_alive, run_mesh, start_mesh, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -43,14 +43,6 @@ def _read_env(path: Path) -> dict[str, str]:
         k: shlex.split(v)[0] if v else ""
         for k, _, v in (line.partition("=") for line in path.read_text().splitlines())
     }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +204,7 @@ def test_postgresql_restarted_under_the_daemon_and_the_next_run_recovers(stack):
     assert done.returncode == 0, done.stdout + done.stderr
     again = run_mesh(stack.home, "up", "-d", "web", timeout=600, **stack.env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
-    assert _alive(daemon)  # the daemon rode it out and dequeued the run
+    assert pid_alive(daemon)  # the daemon rode it out and dequeued the run
 
 
 def _cmdline(pid: int) -> str:
@@ -228,7 +220,7 @@ def test_ctrl_c_stops_every_service_it_started(stack):
     # terminal's signal reaches only `mesh stack`); SIGTERM takes the same way out.
     stack.proc.send_signal(signal.SIGINT)
     assert stack.proc.wait(timeout=120) == 0
-    assert wait_for(lambda: not any(_alive(pid) for pid in stack.pids), timeout=10)
+    assert wait_for(lambda: not any(pid_alive(pid) for pid in stack.pids), timeout=10)
     assert not (stack.home / "stack" / "stack.env").exists()
     for mark in (str(stack.home), str(data)):  # a restarted PostgreSQL is no child: still stopped
         leftovers = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.support import (
     REPO,
     free_port,
     graphql,
+    pid_alive,
     port_files,
     process_tree,
     start_mesh,
@@ -148,14 +148,6 @@ EDGE_QUERY = """{ assetNodeOrError(assetKey: {path: ["sales", "order_lines"]}) {
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_ui_serves_locations_edges_and_run_history(first_up, home):
     port = free_port()
     proc = start_mesh(home, "ui", "--port", str(port), stdout=subprocess.DEVNULL,
@@ -173,7 +165,7 @@ def test_ui_serves_locations_edges_and_run_history(first_up, home):
     finally:
         code = stop(proc)
     assert code == 0
-    assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives `mesh ui`
+    assert not [pid for pid in spawned if pid_alive(pid)]  # nothing outlives `mesh ui`
 
 
 def test_every_lineage_event_of_the_demo_run_validates_against_the_spec(
