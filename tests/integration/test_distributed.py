@@ -19,6 +19,7 @@ from mesh_platform.stack.postgres import bindir
 from pyiceberg.catalog.sql import SqlCatalog
 
 from tests.integration.test_mesh_e2e import LOCATIONS, PORTS
+from tests.serving.test_events import event
 from tests.support import pid_alive, run_mesh, start_mesh, wait_for
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,9 @@ def stack(tmp_path_factory) -> Iterator[RunningStack]:
     home = tmp_path_factory.mktemp("dist") / "mesh"
     log = home.parent / "stack.out"
     with log.open("w") as out:
-        proc = start_mesh(home, "stack", "--scale", SCALE, "--replicas", "2",
+        # --no-live: the fault tests below want no sensor-launched run beside their own; the
+        # last test turns the automation on as `mesh stack` does by default
+        proc = start_mesh(home, "stack", "--scale", SCALE, "--replicas", "2", "--no-live",
                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     done = re.compile(r"Ctrl-C stops every service")
     try:
@@ -120,10 +123,14 @@ def test_every_port_is_an_iceberg_table_in_the_postgres_catalog_on_s3(stack):
     assert not (stack.home / "iceberg").exists()  # no embedded SQLite catalog
 
 
-def test_serving_answers_behind_haproxy(stack):
+def _serving_url(stack: RunningStack) -> str:
     url = re.search(r"serving: HAProxy before 2 replicas\s*│\s*(http://\S+)", stack.output)
     assert url, stack.output[-3000:]
-    with urllib.request.urlopen(f"{url.group(1)}/v1/ready", timeout=10) as answer:
+    return url.group(1)
+
+
+def test_serving_answers_behind_haproxy(stack):
+    with urllib.request.urlopen(f"{_serving_url(stack)}/v1/ready", timeout=10) as answer:
         assert answer.status == 200
 
 
@@ -212,6 +219,26 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def _landed(stack: RunningStack, event_id: str) -> bool:
+    files = (stack.home / "landing" / "web").glob("events_api-*.jsonl")
+    return any(event_id in f.read_text() for f in files)
+
+
+def test_automation_goes_on_and_a_served_event_lands_through_the_broker(stack):
+    started = run_mesh(stack.home, "automation", "start", **stack.env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "started sensor web/web_landing_sensor" in started.stdout, started.stdout
+    again = run_mesh(stack.home, "automation", "start", **stack.env)  # all on: nothing to do
+    assert again.returncode == 0 and "\n0 sensor(s)" in "\n" + again.stdout, again.stdout
+    body = json.dumps({"events": [event(7, 12, event_id="dist-live-1")]}).encode()
+    post = urllib.request.Request(f"{_serving_url(stack)}/v1/events", body,
+                                  {"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(post, timeout=10) as answer:
+        assert answer.status == 202
+    # served -> NATS JetStream -> web's landing sensor (now running) lands it as a file
+    assert wait_for(lambda: _landed(stack, "dist-live-1"), timeout=180, step=1)
 
 
 def test_ctrl_c_stops_every_service_it_started(stack):

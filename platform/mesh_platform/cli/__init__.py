@@ -3,6 +3,7 @@
 import typer
 
 from mesh_platform.cli import (
+    automation,
     build,
     ci,
     contracts,
@@ -37,8 +38,6 @@ lineage.register(app)
 lineage_serve.register(lineage.lineage_app)
 models.register(app)
 mlflow_ui.register(app)
-reload.register(app)
-deploy.register(app)
 inspect.register(app)
 ui.register(app)
 reload.register(app)
@@ -48,6 +47,7 @@ import_dbt.register(app)
 ci.register(app)
 defs.register(app)
 stack.register(app)
+automation.register(app)
 from mesh_platform.cli import serve  # noqa: E402, I001  (serving: registered last)
 
 serve.register(app)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mesh_platform.cli.automation import WEBSERVER_ENV
 from mesh_platform.settings import mesh_paths
 
 if TYPE_CHECKING:  # the launcher imports Dagster: not at every `mesh` start (`mesh validate`)
@@ -52,6 +53,14 @@ def _serve(stack: Stack, replicas: int) -> None:
         console.print(f"[yellow]not serving[/] {exc}", highlight=False, soft_wrap=True)
 
 
+def _go_live(stack: Stack) -> None:
+    """Start the sensors and schedules `mesh up` ran without: from now on the mesh runs itself."""
+    from mesh_platform.orchestration.automation_switch import start_automation
+
+    started = start_automation(stack.env[WEBSERVER_ENV])  # AutomationError is a RuntimeError
+    console.print(f"automation on: {len(started)} sensor(s) and schedule(s) started")
+
+
 def _print_services(stack: Stack) -> None:
     table = Table(title="mesh stack (distributed profile)", title_justify="left")
     for column in ("service", "listens on", "pid"):
@@ -70,6 +79,9 @@ def stack_cmd(
     port: int = typer.Option(0, help="Port of the Dagster webserver (0: a free one)."),
     automation: bool = typer.Option(
         False, help="Sensors and schedules on from the start (off: `mesh up` drives the runs)."
+    ),
+    live: bool = typer.Option(
+        True, "--live/--no-live", help="Once `mesh up` is done, start the sensors and schedules."
     ),
     wait: bool = typer.Option(True, "--wait/--exit", help="Keep serving until Ctrl-C, or exit."),
 ) -> None:
@@ -90,6 +102,8 @@ def stack_cmd(
             console.print(f"stack up in {time.perf_counter() - started:.1f}s", highlight=False)
             if up:
                 code = stack.run("up", *(["--scale", str(scale)] if scale else []))
+            if live and not automation:
+                _go_live(stack)
             if replicas:
                 _serve(stack, replicas)
             _print_services(stack)
