@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from mesh_platform.orchestration.code_servers import (
 )
 from mesh_platform.settings import MeshPaths
 from mesh_platform.stack.backends import Service
-from mesh_platform.stack.procs import free_port, start, stop_group, wait_for
+from mesh_platform.stack.procs import answers, free_port, start, stop_group, wait_for
 from mesh_platform.stack.workers import start_worker
 
 LOOPBACK = "127.0.0.1"
@@ -24,14 +23,6 @@ LOOPBACK = "127.0.0.1"
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
 
 
 def start_workers(
@@ -93,7 +84,7 @@ def start_webserver_and_daemon(
     )
     exits.callback(stop_group, daemon)
     url = f"http://{LOOPBACK}:{port}"
-    if not wait_for(lambda: _answers(f"{url}/server_info") or web.poll() is not None, timeout, 0.5):
+    if not wait_for(lambda: answers(f"{url}/server_info") or web.poll() is not None, timeout, 0.5):
         raise RuntimeError(
             f"the webserver did not answer at {url} (log: {logs}/dagster-webserver.log)"
         )

