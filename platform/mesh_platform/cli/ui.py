@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from mesh_platform.orchestration.code_servers import (
     write_workspace,
 )
 from mesh_platform.settings import MeshPaths, mesh_paths
+from mesh_platform.stack.procs import stop_groups as stop_all
 
 STOP_GRACE_SECONDS = 30
 
@@ -42,27 +42,9 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def stop_groups(procs: Sequence[Process], grace: float = STOP_GRACE_SECONDS) -> None:
     """SIGTERM each child's process group (the code servers it spawned too), SIGKILL stragglers."""
-    for proc in procs:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in procs:
-        while time.monotonic() < deadline and _group_alive(proc.pid):
-            proc.poll()  # reap the leader so the group can empty
-            time.sleep(0.2)
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_all(procs, grace)
 
 
 def prepare() -> None:

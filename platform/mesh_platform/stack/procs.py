@@ -91,12 +91,19 @@ def stop_group(proc: Process, sig: int = signal.SIGTERM, grace: float = 15) -> N
     The whole group, not only its leader: a Celery worker's pool children or a code server's
     run workers would otherwise outlive it.
     """
-    if _group_alive(proc.pid):
-        os.killpg(proc.pid, sig)
+    stop_groups([proc], grace, sig)
+
+
+def stop_groups(procs: Sequence[Process], grace: float = 15, sig: int = signal.SIGTERM) -> None:
+    """Signal every child's process group at once, then SIGKILL what is left after ``grace``."""
+    for proc in procs:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, sig)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _group_alive(proc.pid):
-        proc.poll()  # reap the leader so the group can empty
-        time.sleep(0.1)
-    if _group_alive(proc.pid):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    for proc in procs:
+        while time.monotonic() < deadline and _group_alive(proc.pid):
+            proc.poll()  # reap the leader so the group can empty
+            time.sleep(0.1)
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
