@@ -25,7 +25,7 @@ from mesh_platform.contracts.checks import (
 )
 from mesh_platform.contracts.table_schema import publish_facts
 from mesh_platform.contracts.validate import audit_for
-from mesh_platform.dbt.cli_resource import MeshDbtCli
+from mesh_platform.dbt.cli_resource import MeshDbtCli, dbt_executable
 from mesh_platform.dbt.errors import contract_mismatches
 from mesh_platform.dbt.port_inputs import inputs_first, refused_input
 from mesh_platform.dbt.port_views import pin_port_views
@@ -117,7 +117,11 @@ class DomainBuild:
         # Every input port read at the snapshot current now, whatever its producer publishes next.
         pins = pin_port_views(self.domain, self.paths, self.warehouse.path, context.run.run_id)
         # dagster-dbt documents project_dir=DbtProject; its pydantic annotation only says str.
-        dbt = MeshDbtCli(project_dir=self.project, profiles_dir=str(profiles))  # pyright: ignore[reportArgumentType]
+        dbt = MeshDbtCli(
+            project_dir=self.project,  # pyright: ignore[reportArgumentType]
+            profiles_dir=str(profiles),
+            dbt_executable=dbt_executable(),
+        )
         laps.lap("prepare")  # sandbox guard, input pins and their views
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
         # Drain dbt completely first: DuckDB lets no other process open the file while dbt writes.

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import shutil
+import sys
 from functools import cached_property
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 from packaging import version
+
+from mesh_platform.dbt.forkserver import SOCKET_ENV
+
+
+def dbt_executable() -> str:
+    """`mesh-dbt` while a dbt fork server runs (``forkserver.forkserver``), else plain `dbt`."""
+    if os.environ.get(SOCKET_ENV):
+        beside = shutil.which("mesh-dbt", path=str(Path(sys.executable).parent))
+        if found := beside or shutil.which("mesh-dbt"):
+            return found
+    return "dbt"  # dagster-dbt's own default, looked up on PATH
 
 
 class MeshDbtCli(DbtCliResource):

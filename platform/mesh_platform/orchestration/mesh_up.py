@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from mesh_platform.dbt.forkserver import forkserver
 from mesh_platform.orchestration.profile import distributed
 from mesh_platform.orchestration.queued_runs import run_through_queue
 from mesh_platform.orchestration.run_events import StepEvent, emit, listener, set_queue
@@ -212,6 +213,20 @@ def run_mesh(
         One result per domain, in the order they finished.
 
     """
+    # In-process runs send their dbt commands to one fork server: dbt's imports are paid once per
+    # `mesh up`, not once per domain. Distributed runs execute on workers elsewhere.
+    with contextlib.nullcontext() if distributed() else forkserver():
+        return _run_domains(paths, only, on_start, on_done, workers, on_event)
+
+
+def _run_domains(
+    paths: MeshPaths,
+    only: list[str] | None,
+    on_start: Callable[[str], None] | None,
+    on_done: Callable[[DomainResult], None] | None,
+    workers: int,
+    on_event: Callable[[StepEvent], None] | None,
+) -> list[DomainResult]:
     from mesh_platform.descriptors.crosscheck import domain_dependencies
     from mesh_platform.descriptors.loader import load_mesh
 
