@@ -239,14 +239,18 @@ def bytecode_problem() -> str | None:
     without ``--compile-bytecode``, each dbt, Dagster and Python process compiles every module
     it imports: 28 s of a profiled scale-1 `mesh up`'s 150 s of samples (bench/README.md).
     """
-    probe = Path(sysconfig.get_paths()["purelib"]) / "dbt" / "cli" / "main.py"
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or not probe.exists():
+    import mesh_platform.cli
+
+    probes = [Path(sysconfig.get_paths()["purelib"]) / "dbt" / "cli" / "main.py",
+              Path(mesh_platform.cli.__file__)]  # fmt: skip
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         return None
-    if Path(importlib.util.cache_from_source(str(probe))).exists():
+    if all(Path(importlib.util.cache_from_source(str(p))).exists() for p in probes):
         return None
     return (
-        "PYTHONDONTWRITEBYTECODE is set and the venv holds no bytecode: every process would "
-        "compile its imports. Run `make bootstrap` (uv sync --frozen --compile-bytecode) first."
+        "PYTHONDONTWRITEBYTECODE is set and the venv or the platform holds no bytecode: every "
+        "process would compile its imports. Run `make bootstrap` (uv sync --compile-bytecode, "
+        "compileall of the workspace packages) first."
     )
 
 
