@@ -75,7 +75,12 @@ class SqlLineage:
     def _trace(self, column: str) -> Outcome:
         try:
             expression, schema, scope = self._scope()
-            root = lineage(column, expression, schema, dialect=_DIALECT, scope=scope, copy=False)
+            # trim_selects copies every step's SELECT (most of the time left) only to label nodes;
+            # the leaves read here are the same without it.
+            root = lineage(
+                column, expression, schema, dialect=_DIALECT, scope=scope, copy=False,
+                trim_selects=False,
+            )  # fmt: skip
             return _leaves(root)
         except UNTRACEABLE as exc:  # what callers skip a column on: kept, so not retried
             return exc
