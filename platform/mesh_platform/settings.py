@@ -134,6 +134,11 @@ class MeshPaths:
         return self.home / "lineage"
 
     @property
+    def column_lineage_cache(self) -> Path:
+        """Column lineage traced from compiled SQL, kept for the next runs (safe to delete)."""
+        return self.home / "cache" / "column_lineage"
+
+    @property
     def registry(self) -> Path:
         """The embedded MLflow store: `mlflow.db` (runs, registry) and `artifacts/`."""
         return self.home / "mlflow"

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from sqlglot.errors import SqlglotError
 
-from mesh_platform.lineage.sql_lineage import Schema, column_sources
+from mesh_platform.lineage.sql_lineage import Schema, SqlLineage
 
 KeyOf = Callable[[Mapping[str, Any]], dg.AssetKey]
 
@@ -31,17 +31,25 @@ def _relations(manifest: Mapping[str, Any], key_of: KeyOf) -> dict[tuple[str, ..
 
 
 def model_column_lineage(
-    sql: str, columns: Iterable[str], schema: Schema, keys: Mapping[tuple[str, ...], dg.AssetKey]
+    sql: str,
+    columns: Iterable[str],
+    schema: Schema,
+    keys: Mapping[tuple[str, ...], dg.AssetKey],
+    cache: Path | None = None,
 ) -> dg.TableColumnLineage | None:
     """Each output column's upstream (asset, column) pairs; None when none could be traced.
 
     A column that sqlglot cannot trace (a function table such as read_parquet, a literal) is left
-    out rather than guessed.
+    out rather than guessed. ``cache`` is the folder traced columns are kept in across runs, the
+    same the run's OpenLineage events read (None: traced every time).
     """
+    columns = list(columns)
+    traced = SqlLineage(sql, schema, cache)
+    traced.trace(columns)  # every column at once: one qualification, one cache write
     deps: dict[str, list[dg.TableColumnDep]] = {}
     for column in columns:
         try:
-            sources = column_sources(sql, column, schema)
+            sources = traced.sources(column)
         except (SqlglotError, KeyError, ValueError):
             continue
         found = [
@@ -55,7 +63,7 @@ def model_column_lineage(
 
 
 def port_column_lineage(
-    target: Path, schema: Schema, models: Iterable[str], key_of: KeyOf
+    target: Path, schema: Schema, models: Iterable[str], key_of: KeyOf, cache: Path | None = None
 ) -> dict[str, dg.TableColumnLineage]:
     """Column lineage of the given port models, from the run's own manifest (compiled SQL).
 
@@ -64,6 +72,7 @@ def port_column_lineage(
         schema: catalog -> schema -> table -> column -> type of the warehouse after the build.
         models: dbt model names of the ports built.
         key_of: the translator's ``get_asset_key``.
+        cache: the folder traced columns are kept in across runs (None: traced every time).
 
     Returns:
         Model name -> lineage, for the models where at least one column was traced.
@@ -77,14 +86,19 @@ def port_column_lineage(
         if node.get("name") not in wanted or not node.get("compiled_code"):
             continue
         table = schema.get(node["database"], {}).get(node["schema"], {}).get(node["alias"], {})
-        lineage = model_column_lineage(node["compiled_code"], list(table), schema, keys)
+        lineage = model_column_lineage(node["compiled_code"], list(table), schema, keys, cache)
         if lineage:
             out[node["name"]] = lineage
     return out
 
 
 def lineage_metadata(
-    target: Path, warehouse: Path, models: Iterable[str], key_of: KeyOf, log: Any
+    target: Path,
+    warehouse: Path,
+    models: Iterable[str],
+    key_of: KeyOf,
+    log: Any,
+    cache: Path | None = None,
 ) -> dict[str, dict[str, dg.TableColumnLineage]]:
     """Model -> ``{"dagster/column_lineage": ...}`` for materialisations; never fails the run.
 
@@ -94,6 +108,7 @@ def lineage_metadata(
         models: dbt model names of the ports built.
         key_of: the translator's ``get_asset_key``.
         log: the run's logger; a failure to trace is a warning, not an error.
+        cache: the folder traced columns are kept in across runs (None: traced every time).
 
     """
     from mesh_platform.warehouse import duckdb_schema
@@ -102,7 +117,7 @@ def lineage_metadata(
     if not models:
         return {}
     try:
-        found = port_column_lineage(target, duckdb_schema(warehouse), models, key_of)
+        found = port_column_lineage(target, duckdb_schema(warehouse), models, key_of, cache)
     except Exception as exc:  # noqa: BLE001 - lineage is reported, never fatal to data
         log.warning(f"column lineage not traced: {exc!r}")
         return {}

@@ -133,7 +133,8 @@ class DomainBuild:
         counts = self.warehouse.row_counts(materialised) if materialised else {}
         ported = [m for m in built if m in self.translator.ports]
         lineage = lineage_metadata(target, self.warehouse.path, ported,
-                                   self.translator.get_asset_key, context.log)  # fmt: skip
+                                   self.translator.get_asset_key, context.log,
+                                   self.paths.column_lineage_cache)  # fmt: skip
         laps.lap("metadata")  # row counts and column lineage of the built models
         failures: list[str] = []
         pubs: dict[str, Publication] = {}

@@ -100,7 +100,7 @@ def dbt_model_events(
     """START/COMPLETE/FAIL events of every model a dbt run built, with column lineage.
 
     Args:
-        paths: the mesh paths (dataset names).
+        paths: the mesh paths (dataset names, the column lineage cache).
         domain: the domain (dbt profile name).
         project_dir: the dbt project.
         target_path: the run's own target folder (its manifest and run_results).
@@ -131,10 +131,12 @@ def dbt_model_events(
         model = model_of(event) or ""
         sql = compiled.get(model)
         if schema and sql:
-            repair_cte_lineage(event, sql, schema, namespace)
+            repair_cte_lineage(event, sql, schema, namespace, paths.column_lineage_cache)
             columns = _columns(schema, model)
             if event["eventType"] == "COMPLETE" and columns:
-                fill_missing_lineage(event, sql, schema, columns, namespace)
+                fill_missing_lineage(
+                    event, sql, schema, columns, namespace, paths.column_lineage_cache
+                )
         # after tracing: sqlglot names a port by the view the run read it through
         _rename_inputs(event, ports, versions or {})
         events.append(event)
