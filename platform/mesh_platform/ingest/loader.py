@@ -114,8 +114,13 @@ def _checked_sql(shape: SourceShape, file: str) -> str:
     seen, join = "SELECT FALSE AS _pk_seen WHERE FALSE", "ON FALSE"
     if shape.primary_key:
         pk = _column_list(shape.primary_key)
-        seen = (f"SELECT DISTINCT {pk}, TRUE AS _pk_seen FROM raw.{shape.entity} "
-                f"WHERE _source_file <> {_sql_text(file)}")  # fmt: skip
+        # Only the keys this file holds: a DISTINCT over every earlier row made each file's
+        # ingestion scale with the whole table (15.2 s against 2.0 s for the 24th file of 26.7M
+        # rows, bench/README.md); the semi join gives the same matches.
+        seen = (
+            f"SELECT DISTINCT {pk}, TRUE AS _pk_seen FROM raw.{shape.entity} "
+            f"SEMI JOIN typed USING ({pk}) WHERE _source_file <> {_sql_text(file)}"
+        )
         join = f"USING ({pk})"
     checks = _reason_checks(shape)
     reasons = ", ".join(sql for _, sql in checks)
