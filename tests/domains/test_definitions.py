@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
 import yaml
@@ -170,3 +175,36 @@ def test_every_run_of_a_domain_is_tagged_for_the_one_run_per_domain_queue(defini
     assert jobs, f"{name} has no job"
     assert all(j.tags.get("mesh/domain") == name for j in jobs), [j.name for j in jobs]
     assert all(s.tags.get("mesh/domain") == name for s in schedules)
+
+
+# The libraries a model's steps need and its code location must not load (bench_location_load).
+ML_LIBRARIES = ("lightgbm", "optuna", "sklearn", "mlflow", "matplotlib", "scipy")
+_LOAD_LOCATIONS = """
+import json, sys
+from mesh_platform.orchestration import domain_location
+keys = []
+for name in sys.argv[1].split(","):
+    defs = getattr(domain_location, name)()  # what a code server resolves the attribute to
+    keys += ["/".join(k.path) for k in defs.resolve_asset_graph().get_all_asset_keys()]
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2:]))
+print(json.dumps({"keys": keys, "loaded": loaded}))
+"""
+
+
+def test_the_locations_of_model_domains_load_without_the_ml_libraries(mesh_home):
+    from mesh_platform.descriptors.loader import load_mesh
+
+    domains, _ = load_mesh(REPO / "domains")
+    products = [(d.name, p) for d in domains.values() for p in d.products.values()]
+    models = {f"{domain}/{p.name}" for domain, p in products if p.model}
+    owners = sorted({m.split("/")[0] for m in models})
+    assert owners, "the demo mesh declares models"
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_LOCATIONS, ",".join(owners), *ML_LIBRARIES],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={**os.environ, "MESH_PROJECT_ROOT": str(REPO)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert models <= set(found["keys"])  # the training assets are defined...
+    assert found["loaded"] == []  # ...without importing what only their steps run

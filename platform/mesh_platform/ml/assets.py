@@ -2,6 +2,7 @@
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -21,12 +22,13 @@ from mesh_platform.ml.dataset import load_training
 from mesh_platform.ml.feature_lineage import feature_columns
 from mesh_platform.ml.inputs import ModelInputError
 from mesh_platform.ml.metadata import DRIFT_CHECK, drift_result, port_columns, train_metadata
-from mesh_platform.ml.scoring import Scored, check_drift, score, write_parquet
 from mesh_platform.ml.sources import check_access, pinned_snapshots
-from mesh_platform.ml.training import train_and_register
 from mesh_platform.ports.object_store import filesystems
 from mesh_platform.settings import MeshPaths
 from mesh_platform.warehouse import DuckDBWarehouse
+
+if TYPE_CHECKING:
+    from mesh_platform.ml.scoring import Scored
 
 # LightGBM fits slow each other down ~100x on 2 cores (DESIGN.md): one at a time, mesh-wide.
 LIGHTGBM_POOL = "lightgbm"
@@ -80,6 +82,10 @@ def build_train_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
         tags={"mesh/domain": domain.name, "mesh/cpu": "heavy", "mesh/tier": product.tier},
     )
     def _train(context: dg.AssetExecutionContext):
+        # Imported by the step, not with the definitions: LightGBM, Optuna, scikit-learn and
+        # matplotlib cost every code server of a domain with models ~1 s and ~100 MiB for nothing.
+        from mesh_platform.ml.training import train_and_register
+
         started = now()
         check_access(domain, product)
         snapshots = pinned_snapshots(paths, product, context.run.run_id)
@@ -142,9 +148,17 @@ def _score_asset_spec(domain: Domain, paths: MeshPaths, product: ProductSpec):
 
 
 def _publish(
-    context, paths: MeshPaths, domain: Domain, product: ProductSpec, contract, audit, scored: Scored
+    context,
+    paths: MeshPaths,
+    domain: Domain,
+    product: ProductSpec,
+    contract,
+    audit,
+    scored: "Scored",
 ) -> ports.Snapshot:
     """Publish the predictions as the port's next snapshot: write, mask PII, audit, publish."""
+    from mesh_platform.ml.scoring import write_parquet  # in the step only (see _score)
+
     port = product.output_ports[0]
     ref = ports.PortRef(domain.name, port.name, port.version)
     mask = columns_to_mask(contract, product, port)
@@ -164,6 +178,9 @@ def build_score_asset(domain: Domain, paths: MeshPaths, product: ProductSpec):
 
     @dg.asset(**decoration)
     def _score(context: dg.AssetExecutionContext):
+        # Imported by the step, not with the definitions: the drift statistics import SciPy.
+        from mesh_platform.ml.scoring import check_drift, score
+
         started = now()
         champ = registry.champion(paths.registry, product.name)
         if champ is None:

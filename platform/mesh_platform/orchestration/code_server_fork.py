@@ -23,7 +23,8 @@ from pathlib import Path
 
 from mesh_platform.orchestration.code_servers import CodeServerError
 
-PRELOAD = ("dagster._cli.api", "mesh_platform.ml.assets")  # the server, the models' libraries
+# The server and the models' asset factories (LightGBM and the rest load in the run's steps).
+PRELOAD = ("dagster._cli.api", "mesh_platform.ml.assets")
 
 
 def _child(request: dict) -> None:
