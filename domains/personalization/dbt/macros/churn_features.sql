@@ -1,13 +1,24 @@
-{% macro churn_features(as_of_dates, horizon_days=none) -%}
+{% macro churn_features(as_of_dates, horizon_days=none, customers=none) -%}
 {#- One row per (customer with a purchase before the as-of date, as-of date): recency,
     frequency, monetary, category concentration, browsing and profile features, using only data
     strictly before the as-of date. Unordered: the models sort.
 
     as_of_dates: a SELECT with one DATE column ``as_of``.
     horizon_days: when given, adds the label ``churned``: 1 when the customer makes no purchase
-        in [as_of, as_of + horizon_days). -#}
-with lines as (
+        in [as_of, as_of + horizon_days).
+    customers: when given, a SELECT of the customer_id to describe (every feature is the
+        customer's own, so the rows of the others are left out before any join). -#}
+with
+{%- if customers is not none %}
+sampled as (
+    {{ customers }}
+),
+{%- endif %}
+lines as (
     select * from {{ ref('int_purchase_lines') }}
+    {%- if customers is not none %}
+    where customer_id in (select customer_id from sampled)
+    {%- endif %}
 ),
 
 as_of as (
@@ -70,6 +81,9 @@ browsing as (
         sum(i.add_to_carts) as add_to_carts_30d
     from {{ ref('stg_web__product_interactions') }} as i
     inner join as_of as a on i.event_date >= a.as_of - 30 and i.event_date < a.as_of
+    {%- if customers is not none %}
+    where i.customer_id in (select customer_id from sampled)
+    {%- endif %}
     group by all
 )
 {%- if horizon_days is not none %},

@@ -27,3 +27,13 @@
     {#- The one as-of date of the scoring tables: the data end. One column: as_of. -#}
     select cast({{ ml_data_end() }} as date) as as_of
 {%- endmacro %}
+
+{% macro ml_training_customers(max_customers) -%}
+    {#- At most ``max_customers`` of the customers with a purchase: a fixed pseudo-random sample
+        (by the hash of the key). A training table then grows with the sample, not with the
+        customer base; at or below the cap every customer is kept. One column: customer_id. -#}
+    select customer_id
+    from (select distinct customer_id from {{ ref('int_purchase_lines') }})
+    order by hash(customer_id), customer_id
+    limit {{ max_customers | int }}
+{%- endmacro %}

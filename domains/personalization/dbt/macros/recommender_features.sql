@@ -1,5 +1,5 @@
 {% macro recommender_features(as_of_dates, horizon_days=none, per_category=30, global_top=10,
-                              max_relevance=3) -%}
+                              max_relevance=3, customers=none) -%}
 {#- Candidate (customer, product) rows per as-of date with ranking features, using only data
     strictly before the as-of date. A query group is (customer_id, as_of_date). Unordered:
     the models sort.
@@ -10,9 +10,18 @@
 
     as_of_dates: a SELECT with one DATE column ``as_of``.
     horizon_days: when given, adds the graded label ``relevance``: units of the product the
-        customer buys in [as_of, as_of + horizon_days), capped at ``max_relevance``. -#}
+        customer buys in [as_of, as_of + horizon_days), capped at ``max_relevance``.
+    customers: when given, a SELECT of the customer_id whose candidates to build. Product
+        popularity still counts every customer's purchases. -#}
 with lines as (
     select * from {{ ref('int_purchase_lines') }}
+),
+
+customer_lines as (
+    select * from lines
+    {%- if customers is not none %}
+    where customer_id in ({{ customers }})
+    {%- endif %}
 ),
 
 as_of as (
@@ -53,7 +62,7 @@ ranked as (
 
 history as (
     select a.as_of, l.*
-    from lines as l
+    from customer_lines as l
     inner join as_of as a on l.order_date < a.as_of
 ),
 
@@ -111,6 +120,9 @@ web as (
     from {{ ref('stg_web__product_interactions') }} as i
     inner join products as p using (product_id)
     inner join as_of as a on i.event_date >= a.as_of - 30 and i.event_date < a.as_of
+    {%- if customers is not none %}
+    where i.customer_id in ({{ customers }})
+    {%- endif %}
     group by all
 ),
 
@@ -130,7 +142,7 @@ promotions as (
 
 bought_in_horizon as (
     select a.as_of, l.customer_id, l.product_id, sum(l.quantity) as units
-    from lines as l
+    from customer_lines as l
     inner join as_of as a
         on l.order_date >= a.as_of and l.order_date < a.as_of + {{ horizon_days | int }}
     group by all
