@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from mesh_platform.dbt.cli_resource import dbt_executable
-from mesh_platform.dbt.forkserver import SOCKET_ENV, forkserver, wait_ready
+from mesh_platform.dbt.forkserver import SOCKET_ENV, forkserver
+from mesh_platform.dbt.forkserver_client import _connect
+from mesh_platform.stack.procs import wait_for
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.xdist_group("dbt_forkserver")  # one server for the module
@@ -45,10 +48,26 @@ def _event_names(out: str) -> set[str]:
     return {json.loads(line)["info"]["name"] for line in out.splitlines() if line.startswith("{")}
 
 
+def _accepts(path: str) -> bool:
+    conn = _connect(path)
+    if conn is not None:
+        conn.close()
+    return conn is not None
+
+
+def _ask(path: str, payload: bytes, fds: list[int]) -> list[bytes]:
+    """Send one raw request to the server; every line it answers."""
+    conn = _connect(path)
+    assert conn is not None
+    with conn:
+        socket.send_fds(conn, [payload], fds) if fds else conn.sendall(payload)
+        return conn.makefile("rb").readlines()
+
+
 @pytest.fixture(scope="module")
 def server():
     with forkserver() as path:
-        assert wait_ready(path), "the fork server never listened"
+        assert wait_for(lambda: _accepts(path), timeout=60), "the fork server never listened"
         yield path
 
 
@@ -123,3 +142,29 @@ def test_dagster_dbt_uses_the_server_only_while_one_runs(monkeypatch):
     assert dbt_executable() == "dbt"
     monkeypatch.setenv(SOCKET_ENV, "/tmp/some.sock")
     assert dbt_executable() == str(BIN / "mesh-dbt")
+
+
+def test_a_malformed_request_is_refused_and_the_server_serves_on(server, tmp_path):
+    assert _ask(server, b"not json\n", []) == [
+        b"refused: a request is the client's stdout and stderr and one JSON object\n"
+    ]
+    with open(tmp_path / "out", "wb") as out:
+        bad = json.dumps({"args": "build", "env": {}, "cwd": "/"}).encode() + b"\n"
+        assert _ask(server, bad, [out.fileno(), out.fileno()]) == [
+            b"refused: 'args' must be a list of strings\n"
+        ]
+    project = _project(tmp_path / "p", "select 1 as x")
+    proc = _dbt("mesh-dbt", project, "build", **{SOCKET_ENV: server})
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+
+
+def test_a_command_that_cannot_start_says_why_and_exits_2(server, tmp_path):
+    gone = tmp_path / "gone"
+    request = {"args": ["build"], "env": dict(os.environ), "cwd": str(gone)}
+    with open(tmp_path / "err", "wb") as err:
+        lines = _ask(server, json.dumps(request).encode() + b"\n", [err.fileno(), err.fileno()])
+    assert len(lines) == 2 and lines[0].strip().isdigit()  # the child's pid, then its code
+    assert lines[1] == b"2\n"
+    said = (tmp_path / "err").read_text()
+    assert "mesh-dbt: cannot run dbt:" in said and str(gone) in said

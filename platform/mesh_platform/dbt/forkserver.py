@@ -21,9 +21,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 SOCKET_ENV = "MESH_DBT_FORKSERVER"  # the server's Unix socket, for the client
 # What a `dbt build` on DuckDB imports beyond `dbt.cli.main` (its commands import lazily).
@@ -36,8 +36,8 @@ _WARM_MODULES = (
 )
 
 
-def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
-    """In the forked child: become the client's `dbt` process, run the command, report its code."""
+def _become_client(fds: list[int], request: dict) -> None:
+    """Take the client's stdout/stderr, working directory, environment and argv."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # dbt's own subprocesses must be waitable
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
@@ -50,14 +50,27 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
     # As PYTHONUNBUFFERED does for a `dbt` process: each log line reaches dagster-dbt at once.
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True)  # pyright: ignore[reportAttributeAccessIssue]
-    conn.sendall(f"{os.getpid()}\n".encode())
-    code = 0
+
+
+def _run_child(conn: socket.socket, fds: list[int], request: dict) -> NoReturn:
+    """In the forked child: become the client's `dbt` process, run the command, report its code.
+
+    The first line to the client is the child's pid (its signals go there), the last the exit
+    code; the child never returns into the server's loop, whatever happens.
+    """
+    code = 2  # dbt's own code for an error that is not a failed node
     try:
+        conn.sendall(f"{os.getpid()}\n".encode())
+        _become_client(fds, request)
         from dbt.cli.main import cli
 
         cli(request["args"], prog_name="dbt")
+        code = 0
     except SystemExit as exc:  # click's standalone mode ends every command with sys.exit
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:  # noqa: BLE001 - e.g. a working directory that is gone
+        with contextlib.suppress(OSError):
+            os.write(2, f"mesh-dbt: cannot run dbt: {exc}\n".encode())
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
@@ -67,15 +80,44 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
         os._exit(code)  # never run the server's cleanup in the child
 
 
+def _checked(data: bytes, fds: list[int]) -> dict:
+    """The request if it has the client's two descriptors and args, env and cwd; else ValueError."""
+    try:
+        request = json.loads(data)
+    except ValueError:
+        request = None
+    if len(fds) != 2 or not isinstance(request, dict):
+        raise ValueError("a request is the client's stdout and stderr and one JSON object")
+    args, env, cwd = request.get("args"), request.get("env"), request.get("cwd")
+    if not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
+        raise ValueError("'args' must be a list of strings")
+    if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
+        raise ValueError("'env' must map names to strings")
+    if not isinstance(cwd, str):
+        raise ValueError("'cwd' must be a path")
+    return request
+
+
 def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
-    """One request: the client's stdout/stderr descriptors, then its args, env and cwd as JSON."""
+    """One request: the client's stdout/stderr descriptors, then its args, env and cwd as JSON.
+
+    Raises:
+        ValueError: a malformed request (its descriptors are closed, the client is told why).
+    """
     data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
-    while not data.endswith(b"\n"):
+    while data and not data.endswith(b"\n"):
         more = conn.recv(1 << 20)
         if not more:
             break
         data += more
-    return json.loads(data), list(fds)
+    try:
+        return _checked(data, list(fds)), list(fds)
+    except ValueError as exc:
+        for fd in fds:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            conn.sendall(f"refused: {exc}\n".encode())
+        raise
 
 
 def serve(path: str) -> None:
@@ -135,19 +177,6 @@ def forkserver(timeout: float = 60.0) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(path)
             folder.rmdir()
-
-
-def wait_ready(path: str, timeout: float = 60.0) -> bool:
-    """True once the server at ``path`` accepts connections (False after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(path)
-                return True
-            except OSError:
-                time.sleep(0.05)
-    return False
 
 
 if __name__ == "__main__":

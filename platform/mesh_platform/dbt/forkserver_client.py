@@ -9,9 +9,9 @@ import signal
 import socket
 import sys
 
-# Only the standard library here: this process starts once per dbt command, and its start-up is
-# what the fork server exists to save. (Same value as forkserver.SOCKET_ENV, not imported.)
-SOCKET_ENV = "MESH_DBT_FORKSERVER"
+# Nothing heavy here: this process starts once per dbt command, and start-up is what the fork
+# server exists to save (forkserver itself imports the standard library only).
+from mesh_platform.dbt.forkserver import SOCKET_ENV
 
 
 def _plain_dbt(args: list[str]) -> None:
@@ -54,8 +54,9 @@ def main() -> None:
         socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [1, 2])
         reader = conn.makefile("rb")
         first = reader.readline()
-        if not first:
-            sys.stderr.write("mesh-dbt: the dbt fork server closed the connection\n")
+        if not first or first.startswith(b"refused"):
+            why = first.decode().strip() or "closed the connection"
+            sys.stderr.write(f"mesh-dbt: the dbt fork server {why}\n")
             sys.exit(2)
         _forward_signals(int(first))
         last = reader.readline()
